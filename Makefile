@@ -1,0 +1,55 @@
+# The two commands of the README: `make book` builds the book, `make test` runs the tests.
+# Each sets itself up: without an active virtual environment it creates .venv and installs the
+# pinned set (constraints.txt) with mirbook in editable mode. Re-installs only when
+# pyproject.toml or constraints.txt change.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+ifdef VIRTUAL_ENV
+ENV_DIR := $(VIRTUAL_ENV)
+else
+ENV_DIR := $(CURDIR)/.venv
+endif
+PY := $(ENV_DIR)/bin/python
+STAMP := $(ENV_DIR)/.mirbook-installed
+PYTHON_FOR_VENV ?= python3
+
+.PHONY: test book env unit notebooks book-check benchmarks clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@if [ ! -x "$(PY)" ]; then echo "Creating virtual environment in $(ENV_DIR)"; $(PYTHON_FOR_VENV) -m venv "$(ENV_DIR)"; fi
+	"$(PY)" -m pip install --quiet --upgrade "pip>=24"
+	"$(PY)" -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	@touch "$(STAMP)"
+
+# Unit tests and every notebook under book/ (nbval runs each cell; a failed assert fails),
+# then a warnings-as-errors build of the book without re-executing the notebooks.
+test: env
+	"$(PY)" -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests book
+	$(MAKE) --no-print-directory book-check
+
+unit: env
+	"$(PY)" -m pytest tests
+
+notebooks: env
+	"$(PY)" -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 book
+
+book-check: env
+	rm -rf _build/check && mkdir -p _build/check
+	"$(PY)" -c "import yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; yaml.safe_dump(c, open('_build/check/_config.yml', 'w'))"
+	"$(PY)" -m jupyter_book build . --builder html -W --keep-going --path-output _build/check \
+		--config _build/check/_config.yml
+	@test -f _build/check/_build/html/index.html
+
+# Builds the book, executing every notebook (cached in .jupyter_cache): _build/html/index.html.
+book: env
+	"$(PY)" -m jupyter_book build . -W --keep-going
+	@echo "Open _build/html/index.html"
+
+benchmarks: env
+	"$(PY)" benchmarks/representations.py
+
+clean:
+	rm -rf _build .jupyter_cache .pytest_cache

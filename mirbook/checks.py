@@ -1,0 +1,68 @@
+"""Input checks at mirbook's edges (DESIGN: "Inputs are checked at the edges").
+
+Every public entry point that takes audio or a sample rate calls these, so a bad input fails
+early with a ValueError that says what was expected and what came, never later with a cryptic
+shape error deep inside a layer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["as_waveform_batch", "check_sample_rate", "check_finite"]
+
+
+def check_finite(x: torch.Tensor, *, name: str = "input") -> None:
+    """Raise ValueError if ``x`` holds NaN or infinite values."""
+    if not torch.isfinite(x).all():
+        n_bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{name} must be finite; it holds {n_bad} NaN or infinite values")
+
+
+def as_waveform_batch(
+    waveform: torch.Tensor | np.ndarray, *, min_samples: int = 1, name: str = "waveform"
+) -> torch.Tensor:
+    """Return ``waveform`` as a float ``(batch, samples)`` tensor, checking it on the way.
+
+    A 1-D input becomes a batch of one. Stereo or other 3-D input is refused: down-mix it
+    explicitly (e.g. ``x.mean(dim=-2)``), so no channel is averaged by surprise.
+    Used by ``mirbook.representations`` (book: "MIR problems and audio representations").
+    """
+    if isinstance(waveform, np.ndarray):
+        waveform = torch.from_numpy(np.ascontiguousarray(waveform))
+    if not isinstance(waveform, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor or numpy array; got {type(waveform).__name__}")
+    if not waveform.is_floating_point():
+        raise ValueError(
+            f"{name} must be floating point (float32 audio in [-1, 1]); got dtype {waveform.dtype}. "
+            "Convert integer PCM with x.float() / 32768."
+        )
+    if waveform.dim() == 1:
+        waveform = waveform.unsqueeze(0)
+    if waveform.dim() != 2:
+        raise ValueError(
+            f"{name} must be mono with shape (samples,) or (batch, samples); got shape "
+            f"{tuple(waveform.shape)}. Down-mix stereo explicitly, e.g. x.mean(dim=-2)."
+        )
+    if waveform.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (shape {tuple(waveform.shape)})")
+    if waveform.shape[-1] < min_samples:
+        raise ValueError(
+            f"{name} is too short: {waveform.shape[-1]} samples, at least {min_samples} expected"
+        )
+    check_finite(waveform, name=name)
+    return waveform
+
+
+def check_sample_rate(sample_rate: int, *, expected: int | None = None, name: str = "sample_rate") -> int:
+    """Return ``sample_rate`` as int after checking it is positive (and equal to ``expected``)."""
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
+        raise ValueError(f"{name} must be a positive integer in Hz; got {sample_rate!r}")
+    if expected is not None and int(sample_rate) != int(expected):
+        raise ValueError(
+            f"{name} must be {expected} Hz for this module; got {sample_rate} Hz. "
+            "Resample first, e.g. torchaudio.functional.resample(x, sr, "
+            f"{expected})."
+        )
+    return int(sample_rate)

@@ -1,0 +1,52 @@
+"""Device selection and seeding shared by every chapter (book: "First steps").
+
+Everything in mirbook runs on CPU or CUDA without code changes: pass ``device="auto"``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["resolve_device", "seed_everything", "describe_device"]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Return a ``torch.device``; ``"auto"`` picks CUDA when available, else the CPU.
+
+    Used by ``mirbook.train`` and by the chapters' device printout.
+    """
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}") from err
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was requested but CUDA is not available; use 'auto' or 'cpu'")
+    return resolved
+
+
+def describe_device(device: str | torch.device = "auto") -> str:
+    """One line naming the device and, on CUDA, the GPU model (printed by each chapter)."""
+    resolved = resolve_device(device)
+    if resolved.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(resolved)})"
+    return f"cpu ({os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads)"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) so a chapter's run is repeatable."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)

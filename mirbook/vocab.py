@@ -1,0 +1,101 @@
+"""Label vocabularies shared by the data, the models and the evaluation.
+
+- Chords: the major/minor vocabulary of MIREX "majmin" evaluation (paper Table 1, chord
+  recognition; book: "Deep chroma" chapter): 'N' plus 12 major and 12 minor triads in Harte
+  syntax ('C:maj', 'A:min'), the form mir_eval.chord reads.
+- Keys: the 24 major and minor keys in mir_eval.key's format ('C major', 'C# minor'); used by the
+  time-invariant models (book: the tagger chapters).
+"""
+
+from __future__ import annotations
+
+import mir_eval
+import numpy as np
+
+__all__ = [
+    "PITCH_CLASSES",
+    "CHORD_LABELS",
+    "KEY_LABELS",
+    "chord_index",
+    "chord_label",
+    "chord_chroma",
+    "key_index",
+    "key_label",
+]
+
+#: Pitch-class names with sharps, index 0 = C (the order of chroma bins).
+PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+#: 25 classes: index 0 is 'N' (no chord), 1-12 the major triads C..B, 13-24 the minor triads.
+CHORD_LABELS = ("N",) + tuple(f"{p}:maj" for p in PITCH_CLASSES) + tuple(f"{p}:min" for p in PITCH_CLASSES)
+
+#: 24 classes: 0-11 major keys C..B, 12-23 minor keys C..B (mir_eval.key format).
+KEY_LABELS = tuple(f"{p} major" for p in PITCH_CLASSES) + tuple(f"{p} minor" for p in PITCH_CLASSES)
+
+_MAJ = np.array([1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0])
+_MIN = np.array([1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0])
+
+
+def chord_index(label: str) -> int:
+    """Map a Harte chord label to its majmin class index (0 = 'N').
+
+    Any chord mir_eval parses is reduced as MIREX 'majmin' does: a chord whose quality has a
+    major third and perfect fifth maps to ':maj', a minor third and perfect fifth to ':min'
+    (so 'G:7' -> 'G:maj', 'A:min7' -> 'A:min'); 'N' and chords with neither (e.g. 'C:dim',
+    'C:sus4', 'X') map to 'N'.
+    """
+    if not isinstance(label, str):
+        raise ValueError(f"chord label must be a Harte string such as 'C:maj'; got {label!r}")
+    try:
+        root, semitones, _bass = mir_eval.chord.encode(label)
+    except mir_eval.chord.InvalidChordException as err:
+        raise ValueError(f"not a valid Harte chord label: {label!r} ({err})") from err
+    if root < 0:
+        return 0
+    if semitones[4] and semitones[7] and not semitones[3]:
+        return 1 + int(root)
+    if semitones[3] and semitones[7] and not semitones[4]:
+        return 13 + int(root)
+    return 0
+
+
+def chord_label(index: int) -> str:
+    """Inverse of :func:`chord_index`: class index (0-24) to Harte label."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(CHORD_LABELS):
+        raise ValueError(f"chord index must be an int in [0, {len(CHORD_LABELS) - 1}]; got {index!r}")
+    return CHORD_LABELS[int(index)]
+
+
+def chord_chroma(label: str) -> np.ndarray:
+    """The 12-dim binary pitch-class template of a chord (zeros for 'N'), float32.
+
+    This is the target of the deep chroma extractor (paper Section 5.7.1, [51]).
+    """
+    index = chord_index(label)
+    if index == 0:
+        return np.zeros(12, dtype=np.float32)
+    root = (index - 1) % 12
+    template = _MAJ if index <= 12 else _MIN
+    return np.roll(template, root).astype(np.float32)
+
+
+def key_index(label: str) -> int:
+    """Map a key string ('C# minor', 'Eb major') to its class index 0-23."""
+    if not isinstance(label, str):
+        raise ValueError(f"key must be a string such as 'C# minor'; got {label!r}")
+    try:
+        mir_eval.key.validate_key(label)
+    except ValueError as err:
+        raise ValueError(f"not a valid key: {label!r}; expected e.g. 'C major' or 'F# minor'") from err
+    tonic, mode = label.split()
+    if mode not in ("major", "minor"):
+        raise ValueError(f"key mode must be 'major' or 'minor'; got {label!r}")
+    pitch = mir_eval.chord.pitch_class_to_semitone(tonic) % 12
+    return pitch + (0 if mode == "major" else 12)
+
+
+def key_label(index: int) -> str:
+    """Inverse of :func:`key_index`: class index (0-23) to a mir_eval key string."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(KEY_LABELS):
+        raise ValueError(f"key index must be an int in [0, {len(KEY_LABELS) - 1}]; got {index!r}")
+    return KEY_LABELS[int(index)]
