@@ -14,7 +14,7 @@ PY := $(ENV_DIR)/bin/python
 STAMP := $(ENV_DIR)/.mirbook-installed
 PYTHON_FOR_VENV ?= python3
 
-.PHONY: test book env unit notebooks book-check benchmarks clean
+.PHONY: test book env unit notebooks book-check benchmarks strip clean
 
 env: $(STAMP)
 
@@ -50,6 +50,10 @@ book: env
 
 benchmarks: env
 	"$(PY)" benchmarks/representations.py
+
+# Removes outputs and execution counts from every notebook (the policy tests/test_notebooks.py checks).
+strip: env
+	"$(PY)" tools/strip_notebooks.py
 
 clean:
 	rm -rf _build .jupyter_cache .pytest_cache

@@ -1,0 +1,54 @@
+"""Project files: citation metadata, dependency ranges and the pinned set (issue: foundation)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_citation_cff_is_valid_cff_1_2():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0"
+    for key in ("message", "title", "authors"):
+        assert cff.get(key), f"CITATION.cff lacks required key {key!r}"
+    assert all("name" in a or "family-names" in a for a in cff["authors"])
+    paper = [r for r in cff["references"] if "Tutorial on Deep Learning" in r["title"]]
+    assert len(paper) == 1 and paper[0]["year"] == 2017
+    assert all({"type", "title", "authors"} <= set(r) for r in cff["references"])
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert cff["repository-code"] == config["repository"]["url"]
+
+
+def test_runtime_dependencies_are_ranges_and_the_constraints_pin_them():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {re.split(r"[<>=!~ \[]", d)[0].lower().replace("_", "-") for d in project["dependencies"]}
+    needed = {"torch", "torchaudio", "librosa", "mir-eval", "numpy", "scipy", "soundfile", "tqdm", "matplotlib", "scikit-learn"}
+    assert needed <= names
+    assert all("==" not in d for d in project["dependencies"]), "runtime needs must be ranges, not pins"
+    assert {"book", "test", "datasets"} <= set(project["optional-dependencies"])
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.lower().replace("_", "-")] = version.strip()
+    for name in needed | {"jupyter-book", "nbval", "sphinxcontrib-bibtex", "pytest"}:
+        assert name in pins, f"constraints.txt does not pin {name}"
+
+
+def test_every_cited_key_is_in_the_bibliography():
+    import pybtex.database
+
+    keys = set(pybtex.database.parse_file(ROOT / "book" / "references.bib").entries)
+    cited = set()
+    for page in (ROOT / "book").rglob("*"):
+        if page.suffix not in (".md", ".ipynb") or ".ipynb_checkpoints" in page.parts:
+            continue
+        for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", page.read_text()):
+            cited |= {k.strip() for k in group.split(",")}
+    assert cited, "no page cites anything"
+    assert cited <= keys, f"cited but not in book/references.bib: {sorted(cited - keys)}"

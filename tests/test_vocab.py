@@ -1,0 +1,61 @@
+"""mirbook.vocab: the majmin chord vocabulary and the 24 keys."""
+
+from __future__ import annotations
+
+import mir_eval
+import numpy as np
+import pytest
+
+from mirbook.vocab import CHORD_LABELS, KEY_LABELS, chord_chroma, chord_index, chord_label, key_index, key_label
+
+
+def test_vocabularies_have_the_expected_sizes_and_parse():
+    assert len(CHORD_LABELS) == 25 and CHORD_LABELS[0] == "N"
+    assert len(KEY_LABELS) == 24
+    for label in CHORD_LABELS:
+        mir_eval.chord.encode(label)
+    for key in KEY_LABELS:
+        mir_eval.key.validate_key(key)
+
+
+def test_round_trips():
+    assert [chord_index(chord_label(i)) for i in range(25)] == list(range(25))
+    assert [key_index(key_label(i)) for i in range(24)] == list(range(24))
+
+
+@pytest.mark.parametrize(
+    "label, expected",
+    [("G:7", "G:maj"), ("A:min7", "A:min"), ("Bb:maj", "A#:maj"), ("C:maj/3", "C:maj"), ("C:dim", "N"), ("X", "N")],
+)
+def test_reduction_matches_majmin(label, expected):
+    assert chord_label(chord_index(label)) == expected
+
+
+def test_chroma_templates_match_mir_eval_bitmaps():
+    for label in CHORD_LABELS[1:]:
+        root, bitmap, _ = mir_eval.chord.encode(label)
+        np.testing.assert_array_equal(chord_chroma(label), np.roll(bitmap, root).astype(np.float32))
+    assert not chord_chroma("N").any()
+
+
+def test_enharmonic_keys_share_an_index():
+    assert key_index("Eb major") == key_index("D# major") == 3
+
+
+@pytest.mark.parametrize("bad", ["H:maj", 3])
+def test_bad_chords_are_refused(bad):
+    with pytest.raises(ValueError):
+        chord_index(bad)
+
+
+@pytest.mark.parametrize("bad", ["C dorian", "Q minor", None])
+def test_bad_keys_are_refused(bad):
+    with pytest.raises(ValueError):
+        key_index(bad)
+
+
+def test_bad_indices_are_refused():
+    with pytest.raises(ValueError, match="chord index"):
+        chord_label(25)
+    with pytest.raises(ValueError, match="key index"):
+        key_label(-1)
