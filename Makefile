@@ -39,13 +39,13 @@ notebooks: env
 book-check: env
 	rm -rf _build/check && mkdir -p _build/check
 	"$(PY)" -c "import yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; yaml.safe_dump(c, open('_build/check/_config.yml', 'w'))"
-	"$(PY)" -m jupyter_book build . --builder html -W --keep-going --path-output _build/check \
+	"$(ENV_DIR)/bin/jupyter-book" build . --builder html -W --keep-going --path-output _build/check \
 		--config _build/check/_config.yml
 	@test -f _build/check/_build/html/index.html
 
 # Builds the book, executing every notebook (cached in .jupyter_cache): _build/html/index.html.
 book: env
-	"$(PY)" -m jupyter_book build . -W --keep-going
+	"$(ENV_DIR)/bin/jupyter-book" build . -W --keep-going
 	@echo "Open _build/html/index.html"
 
 benchmarks: env
