@@ -1,0 +1,477 @@
+"""Audio representations of Section 3.2 (Figure 4, Eqs. 2-5) and Section 5.1's log compression.
+
+Book chapter: ``book/representations.ipynb`` ("MIR problems and audio representations"); every
+model chapter builds its input with a :class:`Frontend` from this module.
+
+All representations are ``torch.nn.Module`` s mapping a batch of mono waveforms
+``(batch, samples)`` (a 1-D input is a batch of one) to ``(batch, bins, frames)``. They are
+float32, differentiable, run on CPU or CUDA (filter banks and kernels are registered buffers, so
+``module.to("cuda")`` moves them) and, with their defaults, reproduce librosa 0.11:
+frame ``i`` is centred at ``i * hop_length / sample_rate`` seconds (``center=True`` with zero
+padding, librosa's ``pad_mode="constant"``). Each exposes the int attributes ``sample_rate``,
+``hop_length`` and ``n_bins`` that the datasets and models rely on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import librosa
+import numpy as np
+import torch
+import torchaudio
+from torch import nn
+
+from mirbook.checks import as_waveform_batch, check_sample_rate
+
+__all__ = [
+    "STFT",
+    "MelSpectrogram",
+    "CQT",
+    "Chroma",
+    "LogCompression",
+    "Frontend",
+    "frame_times",
+    "cqt_frequencies",
+]
+
+# librosa.note_to_hz("C1"): the default lowest CQT bin, as in librosa.
+C1_HZ = 32.70319566257483
+
+
+def frame_times(n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
+    """Centre time in seconds of each of ``n_frames`` frames (``i * hop_length / sample_rate``).
+
+    The convention of every representation here (librosa's ``center=True``); used to align
+    frame-wise predictions with mir_eval annotations in the time-varying chapters.
+    """
+    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 0:
+        raise ValueError(f"n_frames must be a non-negative int; got {n_frames!r}")
+    sample_rate = check_sample_rate(sample_rate)
+    hop_length = _check_positive_int(hop_length, "hop_length")
+    return np.arange(int(n_frames)) * (hop_length / sample_rate)
+
+
+def cqt_frequencies(*, f_min: float = C1_HZ, n_bins: int = 84, bins_per_octave: int = 12) -> np.ndarray:
+    """Centre frequencies ``f_min * 2 ** (k / bins_per_octave)`` of the CQT bins (Eq. 4), in Hz.
+
+    Used by :class:`CQT` and plotted in the chapter "MIR problems and audio representations".
+    """
+    if not f_min > 0:
+        raise ValueError(f"f_min must be a positive frequency in Hz; got {f_min!r}")
+    n_bins = _check_positive_int(n_bins, "n_bins")
+    bins_per_octave = _check_positive_int(bins_per_octave, "bins_per_octave")
+    return float(f_min) * 2.0 ** (np.arange(n_bins) / bins_per_octave)
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive int; got {value!r}")
+    return int(value)
+
+
+def _check_choice(value, name: str, choices: tuple) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+
+
+class STFT(nn.Module):
+    """Magnitude (``power=1``) or power (``power=2``) short-time Fourier transform, Eq. 2.
+
+    Wraps ``torch.stft`` with a periodic Hann window; with the defaults it equals
+    ``np.abs(librosa.stft(y, n_fft=2048, hop_length=512)) ** power``. Output
+    ``(batch, n_fft // 2 + 1, 1 + samples // hop_length)``; inputs shorter than one window
+    (``win_length`` samples) are refused. Chapter: "MIR problems and audio representations".
+
+    Keyword-only options (defaults): ``sample_rate=22050``, ``n_fft=2048``, ``hop_length=512``,
+    ``win_length=None`` (= n_fft), ``power=1.0`` (``None`` returns the complex STFT),
+    ``center=True``, ``pad_mode="constant"``.
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int = 22050,
+        n_fft: int = 2048,
+        hop_length: int = 512,
+        win_length: int | None = None,
+        power: float | None = 1.0,
+        center: bool = True,
+        pad_mode: str = "constant",
+    ) -> None:
+        super().__init__()
+        self.sample_rate = check_sample_rate(sample_rate)
+        self.n_fft = _check_positive_int(n_fft, "n_fft")
+        self.hop_length = _check_positive_int(hop_length, "hop_length")
+        self.win_length = self.n_fft if win_length is None else _check_positive_int(win_length, "win_length")
+        if self.win_length > self.n_fft:
+            raise ValueError(f"win_length must be <= n_fft={self.n_fft}; got {self.win_length}")
+        if power is not None and not power > 0:
+            raise ValueError(f"power must be positive (1 magnitude, 2 power) or None; got {power!r}")
+        _check_choice(pad_mode, "pad_mode", ("constant", "reflect"))
+        self.power = power
+        self.center = bool(center)
+        self.pad_mode = pad_mode
+        self.n_bins = self.n_fft // 2 + 1
+        self.register_buffer("window", torch.hann_window(self.win_length, periodic=True), persistent=False)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        x = as_waveform_batch(waveform, min_samples=self.win_length)
+        spec = torch.stft(
+            x.to(self.window.dtype),
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            win_length=self.win_length,
+            window=self.window,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            return_complex=True,
+        )
+        if self.power is None:
+            return spec
+        magnitude = spec.abs()
+        return magnitude if self.power == 1.0 else magnitude.pow(self.power)
+
+
+class MelSpectrogram(nn.Module):
+    """Mel spectrogram, Eq. 3: an STFT (power 2 by default) times a triangular mel filter bank.
+
+    The filter bank comes from ``torchaudio.functional.melscale_fbanks``; with the defaults
+    (Slaney scale and Slaney area normalisation) it equals ``librosa.feature.melspectrogram``.
+    ``mel_scale="htk"`` uses Eq. 3 literally (``2595 log10(1 + f / 700)``). Output
+    ``(batch, n_mels, frames)``. Chapter: "MIR problems and audio representations".
+
+    Keyword-only options (defaults): ``sample_rate=22050``, ``n_fft=2048``, ``hop_length=512``,
+    ``n_mels=128``, ``f_min=0.0``, ``f_max=None`` (= sample_rate / 2), ``power=2.0``,
+    ``mel_scale="slaney"``, ``norm="slaney"`` (or ``None``), ``center=True``,
+    ``pad_mode="constant"``.
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int = 22050,
+        n_fft: int = 2048,
+        hop_length: int = 512,
+        n_mels: int = 128,
+        f_min: float = 0.0,
+        f_max: float | None = None,
+        power: float = 2.0,
+        mel_scale: str = "slaney",
+        norm: str | None = "slaney",
+        center: bool = True,
+        pad_mode: str = "constant",
+    ) -> None:
+        super().__init__()
+        if power is None:
+            raise ValueError("power must be positive (1 magnitude, 2 power); got None")
+        self.stft = STFT(
+            sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, power=power,
+            center=center, pad_mode=pad_mode,
+        )
+        self.sample_rate = self.stft.sample_rate
+        self.hop_length = self.stft.hop_length
+        self.n_bins = _check_positive_int(n_mels, "n_mels")
+        f_max = self.sample_rate / 2 if f_max is None else float(f_max)
+        if not 0.0 <= f_min < f_max <= self.sample_rate / 2:
+            raise ValueError(
+                f"need 0 <= f_min < f_max <= sample_rate / 2 = {self.sample_rate / 2} Hz; "
+                f"got f_min={f_min}, f_max={f_max}"
+            )
+        _check_choice(mel_scale, "mel_scale", ("slaney", "htk"))
+        _check_choice(norm, "norm", ("slaney", None))
+        self.f_min, self.f_max, self.mel_scale, self.norm = float(f_min), f_max, mel_scale, norm
+        fbank = torchaudio.functional.melscale_fbanks(
+            self.stft.n_bins, self.f_min, self.f_max, self.n_bins, self.sample_rate,
+            norm=norm, mel_scale=mel_scale,
+        )
+        self.register_buffer("filterbank", fbank.T.contiguous(), persistent=False)  # (n_mels, n_freqs)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return torch.matmul(self.filterbank, self.stft(waveform))
+
+
+def _count_twos(n: int) -> int:
+    count = 0
+    while n > 0 and n % 2 == 0:
+        n //= 2
+        count += 1
+    return count
+
+
+def _halfband_lowpass(pass_edge: float) -> np.ndarray:
+    """Odd-length, zero-phase Kaiser FIR for decimating by 2 (unit DC gain, ~120 dB stopband).
+
+    ``pass_edge`` is the highest frequency the CQT kernels still read after decimation, in
+    cycles per input sample; everything above ``0.5 - pass_edge`` would alias onto it and is
+    suppressed. Short when the kernels sit low (the usual case), longer near Nyquist.
+    """
+    import scipy.signal
+
+    transition = max(0.5 - 2.0 * pass_edge, 0.02)
+    attenuation = 120.0
+    numtaps = int(math.ceil((attenuation - 7.95) / (14.36 * transition))) + 1
+    numtaps += 1 - numtaps % 2  # odd: a centred tap keeps frames aligned in time
+    beta = 0.1102 * (attenuation - 8.7)
+    return scipy.signal.firwin(numtaps, 0.5, window=("kaiser", beta))
+
+
+class CQT(nn.Module):
+    """Constant-Q transform magnitude, Eq. 4: bins at ``f_min * 2 ** (k / bins_per_octave)``.
+
+    Why implemented here: torchaudio has no CQT, and the GPU-ready alternatives (nnAudio) are
+    neither a dependency of this project nor equal to librosa. This is librosa's own algorithm
+    (Brown & Puckette's FFT-domain kernels, applied octave by octave with downsampling by two
+    between octaves), written in batched torch:
+
+    * the kernels are librosa's wavelet filters (``librosa.filters.wavelet``, Hann window,
+      L1 norm, sparsity 0.01) built once at construction, cropped to the FFT bins where they
+      are non-zero and registered as buffers, with librosa's length scaling folded in;
+    * each octave is one rectangular-window ``torch.stft`` of the (decimated) batch followed by
+      one complex matrix product with that octave's kernel;
+    * decimation by two is a zero-phase Kaiser FIR (``conv1d`` with stride 2) designed from the
+      kernels' actual bandwidth, so it is short and exact where the kernels look.
+
+    With the defaults it reproduces ``np.abs(librosa.cqt(y, sr=22050, hop_length=512,
+    n_bins=84, bins_per_octave=12))`` (per-frame correlation > 0.999; the only difference is
+    librosa's soxr resampler). Output ``(batch, n_bins, 1 + samples // hop_length)``, lowest bin
+    first; inputs shorter than ``hop_length`` samples are refused. Differentiable.
+    Chapter: "MIR problems and audio representations"; used by :class:`Chroma`.
+
+    Keyword-only options (defaults): ``sample_rate=22050``, ``hop_length=512``,
+    ``f_min=32.70319566257483`` (C1), ``n_bins=84``, ``bins_per_octave=12``, ``tuning=0.0``
+    (deviation from A440 in fractions of a bin), ``filter_scale=1.0``, ``sparsity=0.01``.
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int = 22050,
+        hop_length: int = 512,
+        f_min: float = C1_HZ,
+        n_bins: int = 84,
+        bins_per_octave: int = 12,
+        tuning: float = 0.0,
+        filter_scale: float = 1.0,
+        sparsity: float = 0.01,
+    ) -> None:
+        super().__init__()
+        self.sample_rate = check_sample_rate(sample_rate)
+        self.hop_length = _check_positive_int(hop_length, "hop_length")
+        self.n_bins = _check_positive_int(n_bins, "n_bins")
+        self.bins_per_octave = _check_positive_int(bins_per_octave, "bins_per_octave")
+        if not -0.5 <= tuning <= 0.5:
+            raise ValueError(f"tuning must be in [-0.5, 0.5) bins; got {tuning!r}")
+        if not filter_scale > 0:
+            raise ValueError(f"filter_scale must be positive; got {filter_scale!r}")
+        if not 0.0 <= sparsity < 1.0:
+            raise ValueError(f"sparsity must be in [0, 1); got {sparsity!r}")
+        self.f_min, self.tuning = float(f_min), float(tuning)
+        tuned_f_min = self.f_min * 2.0 ** (self.tuning / self.bins_per_octave)
+        freqs = cqt_frequencies(f_min=tuned_f_min, n_bins=self.n_bins, bins_per_octave=self.bins_per_octave)
+        self.register_buffer("frequencies", torch.from_numpy(freqs.astype(np.float32)), persistent=False)
+
+        # librosa's relative bandwidth of equal-tempered bins (filters._relative_bandwidth)
+        ratio = 2.0 ** (2.0 / self.bins_per_octave)
+        alpha = np.full(self.n_bins, (ratio - 1.0) / (ratio + 1.0))
+        lengths, cutoff = librosa.filters.wavelet_lengths(
+            freqs=freqs, sr=self.sample_rate, filter_scale=filter_scale, alpha=alpha
+        )
+        nyquist = self.sample_rate / 2
+        if cutoff > nyquist:
+            raise ValueError(
+                f"the highest CQT filter reaches {cutoff:.0f} Hz, above the Nyquist frequency "
+                f"{nyquist:.0f} Hz; lower n_bins or f_min (top bin now {freqs[-1]:.0f} Hz)"
+            )
+
+        # The downsampling plan of librosa.vqt: early decimation while all filters sit far below
+        # Nyquist, then one halving after each octave as long as the hop stays an integer.
+        n_octaves = math.ceil(self.n_bins / self.bins_per_octave)
+        n_early = min(
+            max(0, int(math.ceil(math.log2(nyquist / cutoff))) - 2),
+            max(0, _count_twos(self.hop_length) - n_octaves + 1),
+        )
+        self._n_early = n_early
+        self._octaves: list[tuple[int, int, int, int]] = []  # (n_fft, hop, lo, n_halvings_after)
+        decimation = 2**n_early
+        pass_edges = []  # highest kernel frequency after each halving, cycles/sample before it
+        top = self.n_bins
+        for octave in range(n_octaves):
+            rows = slice(max(0, top - self.bins_per_octave), top)
+            top = rows.start
+            sr_oct = self.sample_rate / decimation
+            basis, oct_lengths = librosa.filters.wavelet(
+                freqs=freqs[rows], sr=sr_oct, filter_scale=filter_scale, norm=1,
+                pad_fft=True, alpha=alpha[rows], dtype=np.complex128,
+            )
+            n_fft = basis.shape[1]
+            basis *= oct_lengths[:, None] / n_fft
+            kernel = np.fft.fft(basis, n=n_fft, axis=1)[:, : n_fft // 2 + 1]
+            kernel = librosa.util.sparsify_rows(kernel, quantile=sparsity).toarray()
+            # librosa scales the response by sqrt(sr / sr_oct) (filters) and 1/sqrt(length)
+            # (scale=True), and its resampler by sqrt(2) per halving: together decimation/sqrt(len).
+            kernel *= decimation / np.sqrt(lengths[rows])[:, None]
+            used = np.flatnonzero(np.abs(kernel).sum(axis=0) > 0)
+            lo, hi = int(used[0]), int(used[-1]) + 1
+            self.register_buffer(f"kernel{octave}", torch.from_numpy(kernel[:, lo:hi].astype(np.complex64)), persistent=False)
+            if not hasattr(self, f"ones{n_fft}"):  # rectangular STFT window, as librosa's "ones"
+                self.register_buffer(f"ones{n_fft}", torch.ones(n_fft), persistent=False)
+            hop_oct = self.hop_length // decimation
+            halve = octave < n_octaves - 1 and hop_oct % 2 == 0
+            self._octaves.append((n_fft, hop_oct, lo, int(halve)))
+            top_hz = (hi - 1) * sr_oct / n_fft
+            if octave == 0:
+                pass_edges += [top_hz * 2**k / self.sample_rate for k in range(1, n_early + 1)]
+            if octave > 0 and self._octaves[octave - 1][3]:
+                pass_edges.append(top_hz / (2 * sr_oct))
+            decimation *= 2 if halve else 1
+        fir = _halfband_lowpass(max(pass_edges, default=0.1))
+        self.register_buffer("lowpass", torch.from_numpy(fir.astype(np.float32)).view(1, 1, -1), persistent=False)
+
+    def _halve(self, x: torch.Tensor) -> torch.Tensor:
+        pad = (self.lowpass.shape[-1] - 1) // 2
+        return torch.nn.functional.conv1d(x.unsqueeze(1), self.lowpass, stride=2, padding=pad).squeeze(1)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        x = as_waveform_batch(waveform, min_samples=self.hop_length).to(self.lowpass.dtype)
+        n_frames = 1 + x.shape[-1] // self.hop_length
+        for _ in range(self._n_early):
+            x = self._halve(x)
+        responses = []
+        for octave, (n_fft, hop, lo, halve_after) in enumerate(self._octaves):
+            kernel = getattr(self, f"kernel{octave}")
+            spec = torch.stft(
+                x, n_fft=n_fft, hop_length=hop, window=getattr(self, f"ones{n_fft}"), center=True,
+                pad_mode="constant",
+                return_complex=True,
+            )
+            responses.append(torch.matmul(kernel, spec[:, lo : lo + kernel.shape[1], :n_frames]))
+            if halve_after:
+                x = self._halve(x)
+        return torch.cat(responses[::-1], dim=1).abs()
+
+
+class Chroma(nn.Module):
+    """Chromagram, Eq. 5: a CQT folded onto the 12 pitch classes (index 0 = C), then normalised.
+
+    Computes a :class:`CQT` with ``n_octaves * bins_per_octave`` bins from ``f_min`` and sums
+    each pitch class over octaves with librosa's fold matrix (``librosa.filters.cq_to_chroma``,
+    which with 36 bins per octave also merges the three bins around each semitone). Then, as
+    ``librosa.feature.chroma_cqt``: values below ``threshold`` are zeroed and each frame is
+    divided by its ``norm`` (``inf``: the loudest class becomes 1; silent frames stay 0).
+    With the defaults it reproduces ``librosa.feature.chroma_cqt(y=y, sr=22050, tuning=0.0)``.
+    Output ``(batch, 12, frames)``. Chapters: "MIR problems and audio representations" and the
+    deep-chroma model; :meth:`fold` shows the folding step on its own.
+
+    Keyword-only options (defaults): ``sample_rate=22050``, ``hop_length=512``,
+    ``f_min=32.70319566257483`` (C1), ``n_octaves=7``, ``bins_per_octave=36``, ``tuning=0.0``,
+    ``norm=math.inf`` (or 1, 2, ``None`` for none), ``threshold=0.0``.
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int = 22050,
+        hop_length: int = 512,
+        f_min: float = C1_HZ,
+        n_octaves: int = 7,
+        bins_per_octave: int = 36,
+        tuning: float = 0.0,
+        norm: float | None = math.inf,
+        threshold: float | None = 0.0,
+    ) -> None:
+        super().__init__()
+        n_octaves = _check_positive_int(n_octaves, "n_octaves")
+        bins_per_octave = _check_positive_int(bins_per_octave, "bins_per_octave")
+        if bins_per_octave % 12:
+            raise ValueError(f"bins_per_octave must be a multiple of 12; got {bins_per_octave}")
+        if norm is not None and norm not in (1, 2, math.inf):
+            raise ValueError(f"norm must be 1, 2, math.inf or None; got {norm!r}")
+        self.cqt = CQT(
+            sample_rate=sample_rate, hop_length=hop_length, f_min=f_min,
+            n_bins=n_octaves * bins_per_octave, bins_per_octave=bins_per_octave, tuning=tuning,
+        )
+        self.sample_rate, self.hop_length, self.n_bins = self.cqt.sample_rate, self.cqt.hop_length, 12
+        self.norm, self.threshold = norm, threshold
+        fold = librosa.filters.cq_to_chroma(
+            self.cqt.n_bins, bins_per_octave=bins_per_octave, n_chroma=12, fmin=f_min
+        )
+        self.register_buffer("fold_matrix", torch.from_numpy(fold.astype(np.float32)), persistent=False)
+
+    def fold(self, cqt_magnitude: torch.Tensor) -> torch.Tensor:
+        """Fold a CQT magnitude ``(batch, n_octaves * bins_per_octave, frames)`` to chroma (Eq. 5)."""
+        if cqt_magnitude.dim() != 3 or cqt_magnitude.shape[1] != self.fold_matrix.shape[1]:
+            raise ValueError(
+                f"expected a CQT magnitude of shape (batch, {self.fold_matrix.shape[1]}, frames); "
+                f"got {tuple(cqt_magnitude.shape)}"
+            )
+        chroma = torch.matmul(self.fold_matrix, cqt_magnitude)
+        if self.threshold is not None:
+            chroma = torch.where(chroma < self.threshold, torch.zeros_like(chroma), chroma)
+        if self.norm is None:
+            return chroma
+        length = torch.linalg.vector_norm(chroma, ord=self.norm, dim=1, keepdim=True)
+        tiny = torch.finfo(chroma.dtype).tiny
+        return chroma / torch.where(length < tiny, torch.ones_like(length), length)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return self.fold(self.cqt(waveform))
+
+
+class LogCompression(nn.Module):
+    """Log compression of magnitudes, Section 5.1: ``log(X + eps)`` or decibels.
+
+    ``mode="log"``: natural ``log(X + eps)``, the paper's ``X -> log(X + eps)``.
+    ``mode="db"``: decibels, ``(20 / input_power) * log10(max(X, eps))``: for a power
+    spectrogram (``input_power=2``) ``10 log10(max(X, eps))``, for a magnitude
+    (``input_power=1``) ``20 log10(max(X, eps))``; equal to ``librosa.power_to_db`` /
+    ``librosa.amplitude_to_db`` with ``ref=1.0, amin=eps, top_db=None``.
+    Shape-preserving; no ``sample_rate`` of its own (use it after a representation inside a
+    :class:`Frontend`). Chapter: "MIR problems and audio representations", section on log
+    compression; every model chapter's frontend.
+
+    Keyword-only options (defaults): ``mode="log"``, ``eps=1e-6``, ``input_power=2.0``
+    (only used by ``mode="db"``).
+    """
+
+    def __init__(self, *, mode: str = "log", eps: float = 1e-6, input_power: float = 2.0) -> None:
+        super().__init__()
+        _check_choice(mode, "mode", ("log", "db"))
+        if not eps > 0:
+            raise ValueError(f"eps must be positive; got {eps!r}")
+        if not input_power > 0:
+            raise ValueError(f"input_power must be positive (1 magnitude, 2 power); got {input_power!r}")
+        self.mode, self.eps, self.input_power = mode, float(eps), float(input_power)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            raise ValueError(f"LogCompression expects a float tensor of magnitudes; got {type(x).__name__}"
+                             + (f" of dtype {x.dtype}" if isinstance(x, torch.Tensor) else ""))
+        if self.mode == "log":
+            return torch.log(x + self.eps)
+        return (20.0 / self.input_power) * torch.log10(torch.clamp(x, min=self.eps))
+
+
+class Frontend(nn.Sequential):
+    """A representation followed by post-processing modules, e.g. ``Frontend(MelSpectrogram(),
+    LogCompression(mode="db"))``: the input stage of every model (Section 5.1, 5.4).
+
+    An ``nn.Sequential`` that forwards ``sample_rate``, ``hop_length`` and ``n_bins`` from its
+    first module, so datasets and models can read the frame rate and the number of bins.
+    Used by ``mirbook.data`` datasets and each model's ``frontend()``.
+    """
+
+    def __init__(self, representation: nn.Module, *post: nn.Module) -> None:
+        missing = [a for a in ("sample_rate", "hop_length", "n_bins") if not isinstance(getattr(representation, a, None), int)]
+        if missing:
+            raise ValueError(
+                "Frontend's first module must be a representation with int attributes sample_rate, "
+                f"hop_length and n_bins; {type(representation).__name__} lacks {missing}"
+            )
+        for module in (representation, *post):
+            if not isinstance(module, nn.Module):
+                raise ValueError(f"Frontend takes torch nn.Modules; got {type(module).__name__}")
+        super().__init__(representation, *post)
+        self.sample_rate = representation.sample_rate
+        self.hop_length = representation.hop_length
+        self.n_bins = representation.n_bins
