@@ -1,0 +1,246 @@
+"""From model outputs to task scores (paper Table 1's tasks; Section 5.7's six models).
+
+- Chords (deep chroma chapter): frame posteriors -> merged intervals with Harte labels
+  (:func:`decode_chords`), scored with ``mir_eval.chord.evaluate`` and aggregated over songs
+  weighted by duration -- the weighted chord symbol recall (WCSR) of MIREX (:func:`evaluate_chords`).
+- Singing voice (Conv2D and BRNN voice chapters): frame probabilities -> optional median
+  filter -> threshold (picked on validation data by :func:`choose_voicing_threshold`) ->
+  ``mir_eval.melody.voicing_measures`` plus frame accuracy, precision and F-measure
+  (:func:`evaluate_voicing`); :func:`voiced_intervals` gives the mir_eval-style intervals.
+- Key (tagger chapters): ``mir_eval.key.evaluate``'s weighted score, averaged (:func:`evaluate_keys`).
+- Tags (tagger chapters): macro ROC-AUC and PR-AUC with scikit-learn (:func:`evaluate_tags`).
+  mir_eval has no tagging metric: it scores *annotations* against references (beats, chords,
+  melody, keys, segments ...), whereas auto-tagging is judged as a multi-label ranking problem,
+  so the tagging literature (Dieleman & Schrauwen 2014; Choi et al. 2016, 2017) reports the
+  area under the ROC curve per tag, averaged over tags.
+
+Frames follow ``mirbook.representations``: frame ``i`` is centred at ``i * hop_length /
+sample_rate`` seconds and, as an interval, covers half a hop on either side (from 0 for the first).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import mir_eval
+import numpy as np
+import torch
+from scipy.ndimage import median_filter as _median_filter
+from scipy.ndimage import uniform_filter1d
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from mirbook.representations import frame_times
+from mirbook.vocab import CHORD_LABELS
+
+__all__ = [
+    "frame_intervals",
+    "merge_frame_labels",
+    "decode_chords",
+    "evaluate_chords",
+    "intervals_to_frames",
+    "voicing_decisions",
+    "voiced_intervals",
+    "evaluate_voicing",
+    "choose_voicing_threshold",
+    "evaluate_keys",
+    "evaluate_tags",
+]
+
+
+def _as_array(x, *, name: str, ndim: int) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array; got shape {x.shape}")
+    if x.size == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape})")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} must be finite; it holds NaN or infinite values")
+    return x
+
+
+def _check_lists(references, estimates, *, what: str) -> None:
+    if len(references) == 0:
+        raise ValueError(f"no songs to evaluate: the list of reference {what} is empty")
+    if len(references) != len(estimates):
+        raise ValueError(f"{len(references)} reference {what} but {len(estimates)} estimates; one per song expected")
+
+
+def frame_intervals(n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
+    """Interval ``(n_frames, 2)`` in seconds covered by each frame: centre +- half a hop, from 0."""
+    centres = frame_times(n_frames, sample_rate=sample_rate, hop_length=hop_length)
+    half = hop_length / sample_rate / 2
+    return np.stack([np.maximum(centres - half, 0.0), centres + half], axis=1)
+
+
+def merge_frame_labels(labels: Sequence[str], *, sample_rate: int, hop_length: int) -> tuple[np.ndarray, list[str]]:
+    """Merge runs of equal per-frame labels into ``(intervals (n, 2), labels)`` (mir_eval's format)."""
+    labels = list(labels)
+    if not labels:
+        raise ValueError("labels is empty: at least one frame expected")
+    spans = frame_intervals(len(labels), sample_rate=sample_rate, hop_length=hop_length)
+    starts = [0] + [i for i in range(1, len(labels)) if labels[i] != labels[i - 1]]
+    ends = starts[1:] + [len(labels)]
+    intervals = np.array([[spans[s, 0], spans[e - 1, 1]] for s, e in zip(starts, ends)])
+    return intervals, [labels[s] for s in starts]
+
+
+def decode_chords(posteriors, *, sample_rate: int, hop_length: int, smooth: int = 1) -> tuple[np.ndarray, list[str]]:
+    """Chord posteriors ``(25, frames)`` -> ``(intervals, Harte labels)`` (deep chroma chapter).
+
+    Each frame takes its most probable class of ``mirbook.vocab.CHORD_LABELS`` after the
+    posteriors are averaged over ``smooth`` frames (a moving average; 1 = none), a simple
+    stand-in for the HMM/CRF smoothing of the literature; runs of one label are merged.
+    """
+    posteriors = _as_array(posteriors, name="posteriors", ndim=2)
+    if posteriors.shape[0] != len(CHORD_LABELS):
+        raise ValueError(f"posteriors must have shape ({len(CHORD_LABELS)}, frames); got {posteriors.shape}")
+    if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth < 1:
+        raise ValueError(f"smooth must be a positive int (frames); got {smooth!r}")
+    if smooth > 1:
+        posteriors = uniform_filter1d(posteriors, smooth, axis=1, mode="nearest")
+    classes = posteriors.argmax(axis=0)
+    return merge_frame_labels([CHORD_LABELS[c] for c in classes], sample_rate=sample_rate, hop_length=hop_length)
+
+
+def evaluate_chords(references: Sequence[tuple], estimates: Sequence[tuple]) -> dict[str, float]:
+    """Duration-weighted mean over songs of ``mir_eval.chord.evaluate`` (WCSR; deep chroma chapter).
+
+    ``references`` and ``estimates``: one ``(intervals, labels)`` pair per song. Each song's
+    scores are weighted by the duration of its reference annotation, so the result is the
+    weighted chord symbol recall over the whole collection ("majmin" is the chapter's metric;
+    "root", "thirds", "triads", "sevenths", "tetrads", "mirex" etc. come along).
+    """
+    _check_lists(references, estimates, what="chord annotations")
+    totals: dict[str, float] = {}
+    weight = 0.0
+    for (ref_int, ref_lab), (est_int, est_lab) in zip(references, estimates):
+        ref_int, est_int = np.asarray(ref_int, dtype=float), np.asarray(est_int, dtype=float)
+        if len(ref_lab) == 0 or len(est_lab) == 0:
+            raise ValueError("a song has an empty chord annotation; every song needs at least one interval")
+        scores = mir_eval.chord.evaluate(ref_int, list(ref_lab), est_int, list(est_lab))
+        duration = float(ref_int[-1, 1] - ref_int[0, 0])
+        for key, value in scores.items():
+            totals[key] = totals.get(key, 0.0) + duration * value
+        weight += duration
+    return {key: value / weight for key, value in totals.items()}
+
+
+def intervals_to_frames(intervals, n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
+    """Boolean ``(n_frames,)``: frame ``i`` is True when its centre lies in one of ``intervals``."""
+    intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
+    times = frame_times(n_frames, sample_rate=sample_rate, hop_length=hop_length)
+    if len(intervals) == 0:
+        return np.zeros(n_frames, dtype=bool)
+    inside = (times[:, None] >= intervals[None, :, 0]) & (times[:, None] < intervals[None, :, 1])
+    return inside.any(axis=1)
+
+
+def voicing_decisions(probabilities, *, threshold: float, median_filter: int = 1) -> np.ndarray:
+    """Frame probabilities ``(frames,)`` -> boolean voicing after an optional median filter.
+
+    ``median_filter`` is the filter length in frames (odd; 1 = none): it removes voiced or
+    unvoiced blips shorter than half of it, as Schlüter & Grill (2015) do (voice chapters).
+    """
+    p = _as_array(probabilities, name="probabilities", ndim=1)
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be in (0, 1); got {threshold!r}")
+    if isinstance(median_filter, bool) or not isinstance(median_filter, int) or median_filter < 1 or median_filter % 2 == 0:
+        raise ValueError(f"median_filter must be a positive odd int (frames); got {median_filter!r}")
+    if median_filter > 1:
+        p = _median_filter(p, size=median_filter, mode="nearest")
+    return p > threshold
+
+
+def voiced_intervals(probabilities, *, threshold: float, sample_rate: int, hop_length: int,
+                     median_filter: int = 1) -> np.ndarray:
+    """Voiced intervals ``(n, 2)`` in seconds from frame probabilities (voice chapters, ``mirbook.predict``)."""
+    voiced = voicing_decisions(probabilities, threshold=threshold, median_filter=median_filter)
+    intervals, labels = merge_frame_labels(list(voiced), sample_rate=sample_rate, hop_length=hop_length)
+    return intervals[np.array(labels, dtype=bool)].reshape(-1, 2)
+
+
+def _voicing_frames(references, probabilities, *, threshold, sample_rate, hop_length, median_filter):
+    _check_lists(references, probabilities, what="voicing annotations")
+    ref, est = [], []
+    for intervals, p in zip(references, probabilities):
+        est.append(voicing_decisions(p, threshold=threshold, median_filter=median_filter))
+        ref.append(intervals_to_frames(intervals, len(est[-1]), sample_rate=sample_rate, hop_length=hop_length))
+    return np.concatenate(ref), np.concatenate(est)
+
+
+def evaluate_voicing(references: Sequence, probabilities: Sequence, *, threshold: float, sample_rate: int,
+                     hop_length: int, median_filter: int = 1) -> dict[str, float]:
+    """Singing-voice detection scores over all frames of all songs (voice chapters).
+
+    ``references``: one array of voiced intervals ``(n, 2)`` per song; ``probabilities``: one
+    ``(frames,)`` array per song. Returns mir_eval.melody's "Voicing Recall" and "Voicing False
+    Alarm", plus "Frame Accuracy", "Precision", "Recall" and "F-measure" of the voiced class.
+    """
+    ref, est = _voicing_frames(references, probabilities, threshold=threshold, sample_rate=sample_rate,
+                               hop_length=hop_length, median_filter=median_filter)
+    recall, false_alarm = mir_eval.melody.voicing_measures(ref.astype(float), est.astype(float))
+    precision = float((ref & est).sum() / est.sum()) if est.any() else 0.0
+    f_measure = mir_eval.util.f_measure(precision, recall)
+    return {"Voicing Recall": float(recall), "Voicing False Alarm": float(false_alarm),
+            "Frame Accuracy": float((ref == est).mean()), "Precision": precision, "Recall": float(recall),
+            "F-measure": float(f_measure)}
+
+
+def choose_voicing_threshold(references: Sequence, probabilities: Sequence, *, sample_rate: int, hop_length: int,
+                             median_filter: int = 1, candidates: Sequence[float] | None = None) -> float:
+    """The threshold (from ``candidates``, default 0.05 ... 0.95) with the best frame accuracy.
+
+    Pick it on *validation* songs, then apply it to the test songs (voice chapters).
+    """
+    candidates = np.linspace(0.05, 0.95, 19) if candidates is None else np.asarray(candidates, dtype=float)
+    if candidates.size == 0:
+        raise ValueError("candidates is empty: give at least one threshold in (0, 1)")
+    accuracy = [evaluate_voicing(references, probabilities, threshold=float(t), sample_rate=sample_rate,
+                                 hop_length=hop_length, median_filter=median_filter)["Frame Accuracy"]
+                for t in candidates]
+    return float(candidates[int(np.argmax(accuracy))])
+
+
+def evaluate_keys(references: Sequence[str], estimates: Sequence[str]) -> dict[str, float]:
+    """Mean over songs of ``mir_eval.key.evaluate`` ("Weighted Score", "Correct", "Fifth", ...).
+
+    The weighted score gives 1 for the right key, 0.5 for a perfect fifth away, 0.3 for the
+    relative and 0.2 for the parallel key (MIREX). Tagger chapters.
+    """
+    _check_lists(references, estimates, what="keys")
+    totals: dict[str, float] = {}
+    for ref, est in zip(references, estimates):
+        for key, value in mir_eval.key.evaluate(ref, est).items():
+            totals[key] = totals.get(key, 0.0) + value
+    return {key: value / len(references) for key, value in totals.items()}
+
+
+def evaluate_tags(targets, scores, *, tag_names: Sequence[str] | None = None) -> dict:
+    """Macro ROC-AUC and PR-AUC (average precision) over tags, with scikit-learn (tagger chapters).
+
+    ``targets``: multi-hot ``(clips, n_tags)``; ``scores``: ``(clips, n_tags)`` probabilities or
+    logits. A tag that is always or never present in ``targets`` has no AUC; it is left out of
+    the averages and listed under "skipped". Returns ``{"ROC-AUC", "PR-AUC", "per_tag_roc_auc",
+    "skipped"}`` (mir_eval has no tagging metric; see the module docstring).
+    """
+    targets = _as_array(targets, name="targets", ndim=2)
+    scores = _as_array(scores, name="scores", ndim=2)
+    if targets.shape != scores.shape:
+        raise ValueError(f"targets and scores must have the same shape; got {targets.shape} and {scores.shape}")
+    if not np.isin(targets, (0.0, 1.0)).all():
+        raise ValueError("targets must be multi-hot (0 or 1)")
+    names = list(tag_names) if tag_names is not None else [str(i) for i in range(targets.shape[1])]
+    if len(names) != targets.shape[1]:
+        raise ValueError(f"tag_names has {len(names)} names but there are {targets.shape[1]} tags")
+    positives = targets.sum(axis=0)
+    usable = (positives > 0) & (positives < len(targets))
+    if not usable.any():
+        raise ValueError("no tag has both positive and negative clips; AUC is undefined for all tags")
+    kept = np.flatnonzero(usable)
+    roc = [float(roc_auc_score(targets[:, j], scores[:, j])) for j in kept]
+    pr = [float(average_precision_score(targets[:, j], scores[:, j])) for j in kept]
+    return {"ROC-AUC": float(np.mean(roc)), "PR-AUC": float(np.mean(pr)),
+            "per_tag_roc_auc": {names[j]: value for j, value in zip(kept, roc)},
+            "skipped": [n for n, u in zip(names, usable) if not u]}

@@ -1,0 +1,172 @@
+"""One small, explicit training loop, and checkpoints (paper Section 2.2: training a network).
+
+Every model chapter under ``book/models/`` trains with :func:`fit`: Adam (Kingma & Ba 2014),
+mini-batches, the model's own ``loss(batch)`` (``mirbook.models``), validation after each epoch,
+early stopping on the validation loss, optional mixed precision on CUDA, and a history of the
+losses a chapter can plot. :func:`save_checkpoint` / :func:`load_checkpoint` store a model with
+its configuration so it can be rebuilt without the code that created it (``mirbook.predict``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from mirbook.runtime import resolve_device, seed_everything
+
+__all__ = ["fit", "evaluate_loss", "save_checkpoint", "load_checkpoint"]
+
+CHECKPOINT_FORMAT = "mirbook-checkpoint-1"
+
+
+def _loader(data, *, batch_size: int, shuffle: bool, seed: int, name: str) -> DataLoader:
+    if isinstance(data, DataLoader):
+        loader = data
+    elif isinstance(data, Dataset):
+        generator = torch.Generator().manual_seed(seed)
+        loader = DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
+    else:
+        raise ValueError(f"{name} must be a torch Dataset or DataLoader; got {type(data).__name__}")
+    if len(loader) == 0:
+        raise ValueError(f"{name} is empty: no batch to {'train' if shuffle else 'validate'} on")
+    return loader
+
+
+def _to(batch, device: torch.device):
+    return [b.to(device, non_blocking=True) if isinstance(b, torch.Tensor) else b for b in batch]
+
+
+@torch.no_grad()
+def evaluate_loss(model: torch.nn.Module, data, *, batch_size: int = 64, device="auto",
+                  loss_fn: Callable | None = None) -> float:
+    """Mean loss of ``model`` over ``data`` (Dataset or DataLoader) in evaluation mode, batch-size weighted."""
+    device = resolve_device(device)
+    loader = _loader(data, batch_size=batch_size, shuffle=False, seed=0, name="data")
+    loss_fn = loss_fn or (lambda m, b: m.loss(b))
+    was_training = model.training
+    model.to(device).eval()
+    total, count = 0.0, 0
+    for batch in loader:
+        batch = _to(batch, device)
+        total += float(loss_fn(model, batch)) * len(batch[0])
+        count += len(batch[0])
+    model.train(was_training)
+    return total / count
+
+
+def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10, batch_size: int = 32,
+        lr: float = 1e-3, weight_decay: float = 0.0, patience: int | None = 5, device="auto", seed: int = 0,
+        amp: bool = False, checkpoint: str | os.PathLike | None = None, loss_fn: Callable | None = None,
+        progress: bool = True) -> dict[str, list]:
+    """Train ``model`` with Adam and return its history (Section 2.2; every model chapter).
+
+    ``train_data`` / ``valid_data``: torch Datasets (shuffled / in order, ``batch_size``) or
+    DataLoaders. The loss of a batch is ``model.loss(batch)`` unless ``loss_fn(model, batch)``
+    is given. After each epoch the validation loss is computed; training stops when it has not
+    improved for ``patience`` epochs (``None``: never), and the best weights are restored at the
+    end (and written to ``checkpoint`` when a path is given). ``amp=True`` uses float16 autocast
+    on CUDA (ignored on CPU). Returns ``{"epoch", "train_loss", "valid_loss", "seconds"}`` lists
+    (``valid_loss`` holds NaN without validation data) plus ``"best_epoch"``.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int; got {epochs!r}")
+    if patience is not None and (not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"patience must be a positive int or None; got {patience!r}")
+    seed_everything(seed)
+    device = resolve_device(device)
+    train_loader = _loader(train_data, batch_size=batch_size, shuffle=True, seed=seed, name="train_data")
+    loss_fn = loss_fn or (lambda m, b: m.loss(b))
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    use_amp = amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    history = {"epoch": [], "train_loss": [], "valid_loss": [], "seconds": [], "best_epoch": 0}
+    best, best_state, stale = math.inf, None, 0
+    for epoch in range(1, epochs + 1):
+        start, total, count = time.perf_counter(), 0.0, 0
+        model.train()
+        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress)
+        for batch in bar:
+            batch = _to(batch, device)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                loss = loss_fn(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            total, count = total + float(loss) * len(batch[0]), count + len(batch[0])
+            bar.set_postfix(loss=f"{total / count:.4f}")
+        valid = evaluate_loss(model, valid_data, batch_size=batch_size, device=device, loss_fn=loss_fn) \
+            if valid_data is not None else math.nan
+        for key, value in zip(("epoch", "train_loss", "valid_loss", "seconds"),
+                              (epoch, total / count, valid, time.perf_counter() - start)):
+            history[key].append(value)
+        if progress:
+            tqdm.write(f"epoch {epoch}: train loss {total / count:.4f}, valid loss {valid:.4f}")
+        score = valid if valid_data is not None else total / count
+        if score < best:
+            best, best_state, stale, history["best_epoch"] = score, copy.deepcopy(model.state_dict()), 0, epoch
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, model, history=history)
+        else:
+            stale += 1
+            if patience is not None and stale >= patience:
+                break
+    if best_state is None:
+        raise RuntimeError("the loss was never finite (NaN or inf from the first epoch on); try a lower lr")
+    model.load_state_dict(best_state)
+    return history
+
+
+def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, *, history: dict | None = None) -> Path:
+    """Write ``model`` (registry name, configuration, weights) and ``history`` to ``path`` atomically.
+
+    The file is written to a temporary name in the same folder and moved into place with
+    ``os.replace``, so an interrupted run never leaves a half-written checkpoint.
+    """
+    from mirbook.models import MODELS
+
+    name = next((key for key, cls in MODELS.items() if type(model) is cls), None)
+    if name is None:
+        raise ValueError(f"save_checkpoint stores mirbook.models.MODELS models; got {type(model).__name__}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {"format": CHECKPOINT_FORMAT, "model": name, "config": model.config, "state_dict": state,
+               "history": history or {}}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, *, device="cpu") -> tuple[torch.nn.Module, dict]:
+    """Rebuild the model saved by :func:`save_checkpoint`; return ``(model in eval mode, history)``."""
+    from mirbook.models import MODELS
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no checkpoint file at {str(path)!r}")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{str(path)!r} is not a mirbook checkpoint (expected format {CHECKPOINT_FORMAT!r})")
+    if payload["model"] not in MODELS:
+        raise ValueError(f"checkpoint names unknown model {payload['model']!r}; known: {sorted(MODELS)}")
+    model = MODELS[payload["model"]](**payload["config"])
+    model.load_state_dict(payload["state_dict"])
+    return model.to(resolve_device(device)).eval(), payload["history"]
