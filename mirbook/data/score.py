@@ -1,0 +1,536 @@
+"""The musical model of the embedded music world: from a random generator to a score.
+
+A score fixes everything the audio renderer plays and everything the annotations say: tempo and
+4/4 bars, key and mode, a chord progression drawn from diatonic functions (tonic, predominant,
+dominant) with cadences, borrowed and secondary chords and inversions, voice-led chord voicings,
+a bass line that follows the harmony, drum patterns, melodies in the key, and sung phrases with
+rests (answered by a non-vocal lead, the hard negatives of singing-voice detection).
+Ground truth is therefore exact by construction (paper Table 1's tasks; book: "The data in this
+book").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mirbook.data.styles import Style
+from mirbook.vocab import PITCH_CLASSES
+
+__all__ = ["Note", "DrumHit", "ChordEvent", "Part", "Score", "compose_score", "harte_label", "MIN_DURATION"]
+
+#: Shortest song the composer accepts, in seconds (lead-in, two beats and the tail must fit).
+MIN_DURATION = 4.0
+
+# Roman numeral -> (root in semitones above the tonic, triad quality).
+_NUMERALS = {
+    "major": {
+        "I": (0, "maj"), "ii": (2, "min"), "iii": (4, "min"), "IV": (5, "maj"), "V": (7, "maj"),
+        "vi": (9, "min"),
+        # borrowed from the parallel minor
+        "iv": (5, "min"), "bVI": (8, "maj"), "bVII": (10, "maj"), "bIII": (3, "maj"), "v": (7, "min"),
+        # secondary dominants V/V, V/vi, V/ii
+        "II": (2, "maj"), "III": (4, "maj"), "VI": (9, "maj"),
+    },
+    "minor": {
+        "i": (0, "min"), "iv": (5, "min"), "v": (7, "min"), "V": (7, "maj"), "bIII": (3, "maj"),
+        "bVI": (8, "maj"), "bVII": (10, "maj"),
+        # borrowed (Dorian IV, Picardy/secondary V/iv) and V/V
+        "IV": (5, "maj"), "I": (0, "maj"), "II": (2, "maj"),
+    },
+}
+
+# First-order transitions between functions, weights (not probabilities).
+_TRANSITIONS = {
+    "major": {
+        "I": {"IV": 3, "V": 2.5, "vi": 3, "ii": 2, "iii": 0.7, "bVII": 0.5, "iv": 0.4, "bVI": 0.4,
+              "II": 0.5, "III": 0.4, "VI": 0.3},
+        "ii": {"V": 5, "vi": 0.5, "IV": 0.5},
+        "iii": {"vi": 3, "IV": 2, "ii": 0.5},
+        "IV": {"V": 3, "I": 2, "ii": 1, "iv": 0.7, "vi": 1, "bVII": 0.4},
+        "V": {"I": 5, "vi": 2, "IV": 0.7},
+        "vi": {"ii": 2, "IV": 3, "V": 1.5, "iii": 0.5, "II": 0.5},
+        "iv": {"I": 2, "V": 1},
+        "bVI": {"bVII": 2, "V": 1, "IV": 0.5, "I": 0.5},
+        "bVII": {"I": 3, "IV": 1},
+        "bIII": {"IV": 1, "bVI": 1},
+        "v": {"IV": 1, "I": 0.5},
+        "II": {"V": 1},
+        "III": {"vi": 1},
+        "VI": {"ii": 1},
+    },
+    "minor": {
+        "i": {"iv": 3, "bVI": 2.5, "bVII": 2, "bIII": 2, "v": 1, "V": 1.5, "IV": 0.5, "I": 0.3},
+        "iv": {"V": 2, "i": 2, "bVII": 1, "v": 0.5, "bVI": 0.5},
+        "v": {"bVI": 1, "iv": 1, "i": 1},
+        "V": {"i": 5, "bVI": 1.5},
+        "bIII": {"bVI": 2, "iv": 1, "bVII": 1},
+        "bVI": {"bVII": 2, "V": 1.5, "iv": 1, "bIII": 0.5},
+        "bVII": {"bIII": 2, "i": 2, "bVI": 0.5},
+        "IV": {"i": 1, "V": 1},
+        "I": {"iv": 1},
+        "II": {"V": 1},
+    },
+}
+
+# Phrase endings: (penultimate, final) numerals with weights; the song's last phrase is authentic.
+_CADENCES = {
+    "major": {("V", "I"): 4, ("IV", "I"): 1.5, ("ii", "V"): 1, ("IV", "V"): 1, ("V", "vi"): 0.7},
+    "minor": {("V", "i"): 4, ("iv", "i"): 1.5, ("iv", "V"): 1.5, ("bVII", "i"): 1},
+}
+_FINAL_CADENCE = {"major": ("V", "I"), "minor": ("V", "i")}
+
+_SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
+
+# 16th-note drum patterns: instrument -> {step: velocity}.
+_DRUM_PATTERNS = {
+    "rock": {"kick": {0: 1.0, 8: 0.9, 10: 0.7}, "snare": {4: 1.0, 12: 1.0},
+             "hat": {s: 0.7 if s % 4 == 0 else 0.5 for s in range(0, 16, 2)}},
+    "ballad": {"kick": {0: 0.8, 10: 0.5}, "snare": {12: 0.6},
+               "hat": {s: 0.45 for s in range(0, 16, 4)}},
+    "electronic": {"kick": {0: 1.0, 4: 1.0, 8: 1.0, 12: 1.0}, "clap": {4: 0.9, 12: 0.9},
+                   "hat": {s: 0.35 for s in range(16) if s % 4 != 2}, "open_hat": {2: 0.6, 6: 0.6, 10: 0.6, 14: 0.6}},
+    "folk": {"kick": {0: 0.8, 8: 0.7}, "snare": {4: 0.6, 12: 0.6},
+             "hat": {s: 0.35 + 0.15 * (s % 4 == 0) for s in range(16)}},
+}
+
+_COMP_REGISTER = {"piano": 60, "guitar": 55, "organ": 60, "strings": 58, "pad": 62, "brass": 58, "synth": 64}
+
+_SYLLABLES = ("la", "na", "ma", "da", "ta", "sa", "ka", "pa", "lo", "no", "mo", "so", "to", "li", "ni",
+              "mi", "si", "ti", "lu", "nu", "shi", "sho", "fe", "he", "ho", "ha", "le", "ne", "de", "a",
+              "o", "e", "i", "u", "ya", "yo", "wa", "re", "ri", "ro")
+
+
+@dataclass(frozen=True)
+class Note:
+    """One pitched event: onset and duration in seconds, MIDI pitch, velocity in (0, 1]."""
+
+    start: float
+    duration: float
+    pitch: float
+    velocity: float
+    syllable: str = ""
+
+
+@dataclass(frozen=True)
+class DrumHit:
+    """One drum stroke: onset in seconds, drum name ('kick', 'snare', ...), velocity."""
+
+    start: float
+    drum: str
+    velocity: float
+
+
+@dataclass(frozen=True)
+class ChordEvent:
+    """A sounding chord: time span, root pitch class, 'maj'/'min', bass interval, seventh flag."""
+
+    start: float
+    end: float
+    root: int
+    quality: str
+    bass: int = 0
+    seventh: bool = False
+
+    @property
+    def label(self) -> str:
+        """The chord's Harte label, e.g. 'C:maj', 'A:min/b3', 'G:7'."""
+        return harte_label(self.root, self.quality, self.bass, self.seventh)
+
+    @property
+    def pitch_classes(self) -> tuple[int, ...]:
+        """The chord tones as pitch classes, root first."""
+        third = 4 if self.quality == "maj" else 3
+        tones = [self.root, (self.root + third) % 12, (self.root + 7) % 12]
+        if self.seventh:
+            tones.append((self.root + 10) % 12)
+        return tuple(tones)
+
+
+@dataclass
+class Part:
+    """The notes one instrument plays in a role ('comp', 'bass', 'vocals' or 'lead')."""
+
+    instrument: str
+    role: str
+    notes: list[Note] = field(default_factory=list)
+    phrases: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class Score:
+    """Everything about a song except its sound: the renderer plays it, the annotations read it."""
+
+    duration: float
+    style: str
+    tempo: float
+    tonic: int
+    mode: str
+    music_start: float
+    music_end: float
+    beats: np.ndarray
+    downbeats: np.ndarray
+    chords: list[ChordEvent]
+    parts: list[Part]
+    drums: list[DrumHit]
+
+    @property
+    def key(self) -> str:
+        """The key in mir_eval format, e.g. 'C# minor'."""
+        return f"{PITCH_CLASSES[self.tonic]} {self.mode}"
+
+    def part(self, role: str) -> Part | None:
+        """The first part playing ``role``, or None."""
+        return next((p for p in self.parts if p.role == role), None)
+
+    def instruments(self) -> list[str]:
+        """Names of every instrument that plays (drums included)."""
+        names = [p.instrument for p in self.parts if p.notes]
+        if self.drums:
+            names.append("drums")
+        return names
+
+
+def harte_label(root: int, quality: str, bass: int = 0, seventh: bool = False) -> str:
+    """Harte (2005) chord syntax as mir_eval reads it: root, quality, optional bass degree."""
+    if quality not in ("maj", "min"):
+        raise ValueError(f"quality must be 'maj' or 'min'; got {quality!r}")
+    name = PITCH_CLASSES[root % 12]
+    shorthand = ("7" if quality == "maj" else "min7") if seventh else quality
+    if bass == 0:
+        return f"{name}:{shorthand}"
+    degree = {3: "b3", 4: "3", 7: "5", 10: "b7"}.get(bass)
+    if degree is None:
+        raise ValueError(f"bass must be 0, 3, 4, 7 or 10 semitones above the root; got {bass!r}")
+    return f"{name}:{shorthand}/{degree}"
+
+
+def _weighted_choice(rng: np.random.Generator, weights: dict):
+    keys = list(weights)
+    p = np.array([weights[k] for k in keys], dtype=float)
+    return keys[rng.choice(len(keys), p=p / p.sum())]
+
+
+def _phrase_progression(rng: np.random.Generator, mode: str, n_slots: int) -> list[str]:
+    """Numerals for one phrase: opens on the tonic, walks the function graph, ends on a cadence."""
+    tonic = "I" if mode == "major" else "i"
+    if n_slots <= 2:
+        return [tonic] * n_slots
+    cadence = _weighted_choice(rng, _CADENCES[mode])
+    chords = [tonic]
+    while len(chords) < n_slots - 2:
+        chords.append(_weighted_choice(rng, _TRANSITIONS[mode][chords[-1]]))
+    return chords + list(cadence)
+
+
+def _close_voicing(pitch_classes: tuple[int, ...], center: float, previous: np.ndarray | None,
+                   rng: np.random.Generator) -> np.ndarray:
+    """A close-position voicing near ``center``; with a previous voicing, the smoothest one."""
+    candidates = []
+    for rotation in range(len(pitch_classes)):
+        pcs = pitch_classes[rotation:] + pitch_classes[:rotation]
+        low = center - 6
+        first = low + (pcs[0] - low) % 12
+        notes = [first]
+        for pc in pcs[1:]:
+            notes.append(notes[-1] + (pc - notes[-1]) % 12)
+        candidates.append(np.array(notes, dtype=float))
+    if previous is None:
+        return candidates[rng.integers(len(candidates))]
+    cost = [np.abs(np.sort(c) - np.sort(previous)[: len(c)]).sum() + rng.uniform(0, 2) for c in candidates]
+    return candidates[int(np.argmin(cost))]
+
+
+def _guitar_voicing(chord: ChordEvent) -> np.ndarray:
+    """Six-string-like open voicing: bass note low, then root-fifth-root-third-fifth above."""
+    third = 4 if chord.quality == "maj" else 3
+    base = 40 + (chord.root - 40) % 12  # lowest root between E2 and D#3
+    notes = [base, base + 7, base + 12, base + 12 + third, base + 19]
+    if chord.seventh:
+        notes[2] = base + 10
+    return np.array(notes, dtype=float)
+
+
+def _comp_notes(rng, pattern: str, instrument: str, chords: list[ChordEvent], beat: float,
+                velocity: float) -> list[Note]:
+    """The notes an accompaniment instrument plays over the chord events in ``pattern``."""
+    notes: list[Note] = []
+    previous = None
+    center = _COMP_REGISTER[instrument] + rng.integers(-2, 3)
+    eighth = beat / 2
+    articulation = rng.uniform(0.6, 0.95)  # how long block chords are held, as a fraction of a beat
+    for chord in chords:
+        span = chord.end - chord.start
+        if instrument == "guitar":
+            voicing = _guitar_voicing(chord)
+        else:
+            voicing = _close_voicing(chord.pitch_classes, center, previous, rng)
+            if len(voicing) == 3 and instrument in ("piano", "strings", "organ", "pad") and rng.random() < 0.6:
+                voicing = np.append(voicing, voicing.min() + 12 if voicing.max() < voicing.min() + 12
+                                    else voicing.min() - 12)
+        previous = voicing
+        if pattern == "sustain":
+            notes += [Note(chord.start, span, float(p), velocity) for p in voicing]
+        elif pattern == "block":
+            t = chord.start
+            while t < chord.end - 1e-6:
+                dur = min(beat * articulation, chord.end - t)
+                accent = 1.0 if abs(((t - chord.start) / beat) % 2) < 1e-6 else 0.8
+                notes += [Note(t, dur, float(p), velocity * accent) for p in voicing]
+                t += beat
+        elif pattern == "arpeggio":
+            order = np.argsort(voicing)
+            cycle = list(order) + list(order[1:-1][::-1])
+            t, k = chord.start, 0
+            while t < chord.end - 1e-6:
+                p = voicing[cycle[k % len(cycle)]]
+                # notes ring on (sustain pedal, let-ring) until the chord changes
+                notes.append(Note(t, chord.end - t, float(p), velocity * (1.0 if k % 4 == 0 else 0.8)))
+                t += eighth
+                k += 1
+        elif pattern == "strum":
+            strums = (0, 2, 3, 5, 6, 7) if rng.random() < 0.5 else (0, 2, 4, 6)
+            t_steps = np.arange(chord.start, chord.end - 1e-6, eighth)
+            for i, t in enumerate(t_steps):
+                if (i % 8) not in strums:
+                    continue
+                down = (i % 2) == 0
+                order = voicing if down else voicing[::-1]
+                gap = rng.uniform(0.008, 0.016)
+                for j, p in enumerate(order):
+                    onset = t + j * gap
+                    if onset < chord.end:
+                        notes.append(Note(onset, chord.end - onset, float(p),
+                                          velocity * (1.0 if down else 0.75)))
+        elif pattern == "stabs":
+            for t in np.arange(chord.start + eighth, chord.end - 1e-6, beat):
+                dur = min(eighth * 0.8, chord.end - t)
+                notes += [Note(float(t), dur, float(p), velocity) for p in voicing]
+        else:
+            raise ValueError(f"unknown comping pattern {pattern!r}")
+    return notes
+
+
+def _bass_notes(rng, pattern: str, chords: list[ChordEvent], beat: float, velocity: float) -> list[Note]:
+    """A bass line: the chord's bass note on each change, then roots, fifths and octaves."""
+    notes: list[Note] = []
+    previous = 40.0
+    for chord in chords:
+        pc = (chord.root + chord.bass) % 12
+        candidates = np.array([pc + 12 * o for o in range(2, 5)], dtype=float)
+        candidates = candidates[(candidates >= 31) & (candidates <= 52)]
+        low = float(candidates[np.argmin(np.abs(candidates - previous))])
+        previous = low
+        fifth = low + ((chord.root + 7 - pc) % 12)
+        span = chord.end - chord.start
+        if pattern == "whole":
+            steps, figure = [chord.start], [low]
+            durations = [span]
+        else:
+            step = {"half": 2 * beat, "quarters": beat, "eighths": beat / 2, "offbeat": beat / 2}[pattern]
+            steps = list(np.arange(chord.start, chord.end - 1e-6, step))
+            cycle = {"half": [low, fifth], "quarters": [low, fifth, low + 12, fifth],
+                     "eighths": [low], "offbeat": [low, low + 12]}[pattern]
+            figure = [cycle[i % len(cycle)] for i in range(len(steps))]
+            durations = [min(step * 0.9, chord.end - t) for t in steps]
+        for i, (t, p, d) in enumerate(zip(steps, figure, durations)):
+            if pattern == "offbeat" and i % 2 == 0 and i > 0:
+                continue
+            notes.append(Note(float(t), float(d), float(p), velocity * (1.0 if i == 0 else 0.85)))
+    return notes
+
+
+def _drum_hits(rng, pattern: str, bars: list[tuple[float, float]], beat: float, phrase_bars: int,
+               velocity: float) -> list[DrumHit]:
+    """Drum strokes for every bar from a 16th-note pattern, with fills and crashes at phrase ends."""
+    hits: list[DrumHit] = []
+    sixteenth = beat / 4
+    grid = _DRUM_PATTERNS[pattern]
+    for b, (start, end) in enumerate(bars):
+        fill = (b % phrase_bars == phrase_bars - 1) and rng.random() < 0.5
+        if b % phrase_bars == 0 and pattern != "ballad":
+            hits.append(DrumHit(start, "crash", 0.7 * velocity))
+        for drum, steps in grid.items():
+            for step, vel in steps.items():
+                if fill and step >= 12 and drum != "kick":
+                    continue
+                t = start + step * sixteenth
+                if t < end - 1e-6:
+                    hits.append(DrumHit(float(t), drum, vel * velocity * rng.uniform(0.9, 1.05)))
+        if fill:
+            for step in (12, 13, 14, 15):
+                t = start + step * sixteenth
+                if t < end - 1e-6:
+                    hits.append(DrumHit(float(t), "snare", velocity * (0.6 + 0.1 * (step - 12))))
+    return hits
+
+
+def _chord_at(chords: list[ChordEvent], t: float) -> ChordEvent | None:
+    for chord in chords:
+        if chord.start - 1e-6 <= t < chord.end:
+            return chord
+    return None
+
+
+def _melody(rng, chords: list[ChordEvent], start: float, end: float, beat: float, tonic: int, mode: str,
+            low: int, high: int, sung: bool) -> list[Note]:
+    """A legato phrase in the key between ``start`` and ``end``: steps, chord tones on strong beats."""
+    scale = np.array(_SCALES[mode])
+    pitches = np.array([p for p in range(low, high + 1) if (p - tonic) % 12 in scale])
+    cells = ([1.0], [0.5, 0.5], [1.5, 0.5], [2.0], [0.5, 0.5, 1.0], [1.0, 0.5, 0.5], [0.75, 0.25])
+    durations: list[float] = []
+    total = (end - start) / beat
+    while sum(durations) < total - 1e-6:
+        durations += list(cells[rng.integers(len(cells))])
+    # the last note takes whatever is left, at least half a beat
+    while durations and sum(durations[:-1]) > total - 0.5:
+        durations.pop()
+    durations[-1] = total - sum(durations[:-1])
+    idx = int(rng.integers(len(pitches) // 3, 2 * len(pitches) // 3 + 1))
+    notes: list[Note] = []
+    t = start
+    syllable = None
+    for i, d in enumerate(durations):
+        idx = int(np.clip(idx + rng.choice([-2, -1, -1, 0, 1, 1, 2, 3, -3]), 0, len(pitches) - 1))
+        chord = _chord_at(chords, t)
+        on_strong = abs(((t - start) / beat) % 2) < 1e-6 or i == len(durations) - 1
+        if chord is not None and on_strong:
+            tones = [j for j, p in enumerate(pitches) if p % 12 in chord.pitch_classes]
+            if tones:
+                idx = min(tones, key=lambda j: abs(j - idx))
+        if sung:
+            # a syllable per note, now and then a melisma that carries the vowel on
+            syllable = _SYLLABLES[rng.integers(len(_SYLLABLES))] if (i == 0 or rng.random() > 0.15) else "-"
+        notes.append(Note(float(t), float(d * beat), float(pitches[idx]), float(rng.uniform(0.75, 1.0)),
+                          syllable or ""))
+        t += d * beat
+    return notes
+
+
+def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vocals: bool, lead: str | None,
+                  sevenths: bool = False) -> Score:
+    """Compose one song of ``style`` lasting ``duration`` seconds (used by ``render_song``).
+
+    ``vocals`` decides whether a voice sings the melody phrases; ``lead`` names a non-vocal lead
+    instrument (``'violin'``, ``'flute'``, ``'synth_lead'``) that answers the voice in its rests
+    or, without vocals, plays the phrases itself; ``sevenths`` lets some dominants be seventh
+    chords (labelled e.g. 'G:7', which majmin evaluation reduces to 'G:maj').
+    """
+    if duration < MIN_DURATION:
+        raise ValueError(f"duration must be at least {MIN_DURATION} s; got {duration}")
+    tempo = float(rng.uniform(*style.tempo_range))
+    beat = 60.0 / tempo
+    tonic = int(rng.integers(12))
+    mode = "minor" if rng.random() < style.minor_probability else "major"
+    music_start = float(rng.uniform(0.2, 0.8))
+    tail = float(rng.uniform(0.4, 1.0))
+    n_beats = int((duration - tail - music_start) // beat)
+    if n_beats < 2:
+        raise ValueError(f"duration {duration} s is too short for two beats at {tempo:.0f} BPM")
+    music_end = music_start + n_beats * beat
+    beats = music_start + beat * np.arange(n_beats)
+    bar_starts = beats[::4]
+    bars = [(float(s), float(min(s + 4 * beat, music_end))) for s in bar_starts]
+    has_drums = bool(rng.random() < style.drum_probability)
+    phrase_bars = 4
+
+    # which bars carry harmony; drum-only bars (intro, a break) are labelled 'N'
+    harmonic = [True] * len(bars)
+    if has_drums and len(bars) >= 3 and rng.random() < 0.6:
+        harmonic[0] = False
+    if has_drums and len(bars) >= 12 and rng.random() < 0.4:
+        harmonic[1 + phrase_bars * 2 - (not harmonic[0])] = False
+    harmonic_bars = [b for b, h in zip(bars, harmonic) if h]
+
+    chords_per_bar = int(rng.choice(style.chords_per_bar))
+    slots: list[tuple[float, float]] = []
+    for start, end in harmonic_bars:
+        step = 4 * beat / chords_per_bar
+        for k in range(chords_per_bar):
+            s = start + k * step
+            if s < end - 1e-6:
+                slots.append((s, min(s + step, end)))
+    per_phrase = phrase_bars * chords_per_bar
+    sections = [_phrase_progression(rng, mode, per_phrase) for _ in range(2)]
+    numerals = []
+    form = [0, 0, 1, 1] if rng.random() < 0.6 else [0, 1]
+    while len(numerals) < len(slots):
+        numerals += sections[form[(len(numerals) // per_phrase) % len(form)]]
+    numerals = numerals[: len(slots)]
+    if len(numerals) >= 2:
+        numerals[-2:] = list(_FINAL_CADENCE[mode])
+    elif numerals:
+        numerals[-1] = "I" if mode == "major" else "i"
+
+    chords: list[ChordEvent] = []
+    table = _NUMERALS[mode]
+    for (s, e), numeral in zip(slots, numerals):
+        offset, quality = table[numeral]
+        root = (tonic + offset) % 12
+        inversion = rng.choice(3, p=[0.72, 0.18, 0.10])
+        bass = (0, 4 if quality == "maj" else 3, 7)[inversion]
+        # dominant sevenths on dominant-function major chords only
+        seventh = bool(sevenths and numeral in ("V", "II", "III", "VI") and rng.random() < 0.35)
+        chords.append(ChordEvent(float(s), float(e), root, quality, int(bass), seventh))
+
+    parts: list[Part] = []
+    n_comp = int(rng.integers(style.n_comping[0], style.n_comping[1] + 1))
+    choice = rng.permutation(len(style.comping))
+    used: set[str] = set()
+    for i in choice:
+        instrument, pattern = style.comping[i]
+        if instrument in used:
+            continue
+        used.add(instrument)
+        velocity = float(rng.uniform(0.6, 0.9)) if len(used) == 1 else float(rng.uniform(0.35, 0.6))
+        parts.append(Part(instrument, "comp", _comp_notes(rng, pattern, instrument, chords, beat, velocity)))
+        if len(used) == n_comp:
+            break
+    bass_pattern = str(rng.choice(style.bass_patterns))
+    parts.append(Part(style.bass, "bass", _bass_notes(rng, bass_pattern, chords, beat, float(rng.uniform(0.6, 0.9)))))
+    drums = (_drum_hits(rng, style.drum_pattern, bars, beat, phrase_bars, float(rng.uniform(0.6, 0.9)))
+             if has_drums else [])
+
+    # melody phrases over the harmonic stretches: sung by the voice and/or played by the lead
+    voice_part = Part("voice", "vocals") if vocals else None
+    lead_part = Part(lead, "lead") if lead else None
+    if vocals:
+        low = int(rng.choice([48, 53, 57]))
+        v_low, v_high = low, low + 19
+    l_low, l_high = (57, 79) if lead != "flute" else (62, 84)
+    stretches = []
+    for s, e in [(c.start, c.end) for c in chords]:
+        if stretches and abs(stretches[-1][1] - s) < 1e-6:
+            stretches[-1][1] = e
+        else:
+            stretches.append([s, e])
+    for s, e in stretches:
+        t = s + beat * int(rng.integers(0, 3))
+        while t < e - 2 * beat:
+            length = max(2, int(round(rng.uniform(3.0, 7.0) / beat)))
+            p_end = min(t + length * beat, e - 0.5 * beat)
+            if p_end - t < 1.5 * beat:
+                break
+            rest = max(1, int(round(rng.uniform(1.2, 3.5) / beat)))
+            if vocals:
+                notes = _melody(rng, chords, t, p_end, beat, tonic, mode, v_low, v_high, True)
+                voice_part.notes += notes
+                voice_part.phrases.append((t, p_end))
+                gap_end = min(p_end + rest * beat, e - 0.5 * beat)
+                if lead_part is not None and gap_end - p_end >= 2 * beat and rng.random() < 0.6:
+                    a_start = p_end + 0.5 * beat
+                    a_end = gap_end - 0.25 * beat
+                    lead_part.notes += _melody(rng, chords, a_start, a_end, beat, tonic, mode, l_low, l_high, False)
+                    lead_part.phrases.append((a_start, a_end))
+            elif lead_part is not None:
+                lead_part.notes += _melody(rng, chords, t, p_end, beat, tonic, mode, l_low, l_high, False)
+                lead_part.phrases.append((t, p_end))
+            t = p_end + rest * beat
+    for part in (voice_part, lead_part):
+        if part is not None and part.notes:
+            parts.append(part)
+
+    return Score(duration=float(duration), style=style.name, tempo=tempo, tonic=tonic, mode=mode,
+                 music_start=music_start, music_end=float(music_end), beats=beats, downbeats=bar_starts,
+                 chords=chords, parts=parts, drums=drums)
