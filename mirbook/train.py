@@ -10,6 +10,7 @@ its configuration so it can be rebuilt without the code that created it (``mirbo
 from __future__ import annotations
 
 import copy
+import io
 import math
 import os
 import tempfile
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 
 from mirbook.runtime import resolve_device, seed_everything
 
-__all__ = ["fit", "evaluate_loss", "save_checkpoint", "load_checkpoint"]
+__all__ = ["fit", "evaluate_loss", "save_checkpoint", "load_checkpoint", "write_atomically"]
 
 CHECKPOINT_FORMAT = "mirbook-checkpoint-1"
 
@@ -57,7 +58,7 @@ def evaluate_loss(model: torch.nn.Module, data, *, batch_size: int = 64, device=
     total, count = 0.0, 0
     for batch in loader:
         batch = _to(batch, device)
-        total += float(loss_fn(model, batch)) * len(batch[0])
+        total += loss_fn(model, batch).item() * len(batch[0])
         count += len(batch[0])
     model.train(was_training)
     return total / count
@@ -103,7 +104,7 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
             scaler.scale(loss).backward()
             scaler.step(optimizer)
             scaler.update()
-            total, count = total + float(loss) * len(batch[0]), count + len(batch[0])
+            total, count = total + loss.item() * len(batch[0]), count + len(batch[0])
             bar.set_postfix(loss=f"{total / count:.4f}")
         valid = evaluate_loss(model, valid_data, batch_size=batch_size, device=device, loss_fn=loss_fn) \
             if valid_data is not None else math.nan
@@ -138,15 +139,26 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, *, history:
     name = next((key for key, cls in MODELS.items() if type(model) is cls), None)
     if name is None:
         raise ValueError(f"save_checkpoint stores mirbook.models.MODELS models; got {type(model).__name__}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {"format": CHECKPOINT_FORMAT, "model": name, "config": model.config, "state_dict": state,
                "history": history or {}}
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return write_atomically(path, buffer.getvalue())
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``.
+
+    Readers never see a half-written file, even if the process dies mid-write (checkpoints
+    here, ``.lab`` files in ``mirbook.predict``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
