@@ -30,13 +30,14 @@ from __future__ import annotations
 import copy
 from typing import NamedTuple, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from mirbook.checks import check_finite
 from mirbook.layers import C1, C2, D1, D2, P1, P2, R1, R2
-from mirbook.vocab import CHORD_LABELS, KEY_LABELS
+from mirbook.vocab import CHORD_LABELS, KEY_LABELS, chord_chroma
 
 __all__ = [
     "MODELS",
@@ -254,6 +255,22 @@ class DeepChroma(ReferenceModel):
         self.hidden = nn.ModuleList(layers)
         self.chroma = D1(hidden[-1], N_CHROMA, activation=None, dropout=dropout)
         self.chord_classifier = nn.Linear(N_CHROMA, N_CHORDS)  # stage two: not part of the notation
+        self._start_from_templates(self.chord_classifier)
+
+    @staticmethod
+    @torch.no_grad()
+    def _start_from_templates(classifier: nn.Linear, scale: float = 4.0) -> None:
+        """Initialise the chord classifier as template matching (Section 2.1's designed pipeline).
+
+        The score of chord ``c`` starts as ``scale * (T_c . p - mean(T_c) * sum(p))``: the
+        chroma energy on the chord's three notes minus their share of the total, and 'N' wins
+        when the chroma is near zero (bias ``scale / 2``). Training then refines these weights,
+        so the classifier learns in hundreds of steps instead of thousands.
+        """
+        templates = torch.from_numpy(np.stack([chord_chroma(label) for label in CHORD_LABELS]))
+        classifier.weight.copy_(scale * (templates - templates.mean(dim=1, keepdim=True)))
+        classifier.bias.zero_()
+        classifier.bias[0] = scale / 2
 
     def forward(self, x: torch.Tensor) -> ChromaOutput:
         h = self.input_norm(self.check_features(x))

@@ -1,0 +1,215 @@
+"""Tests of mirbook.models: the six Section 5.7 models (notation, sizes, shapes, overfitting, errors)."""
+
+import numpy as np
+import pytest
+import torch
+
+from mirbook.models import MODELS, ChromaOutput, TagOutput, count_parameters
+from mirbook.vocab import CHORD_LABELS, chord_chroma
+
+TAGGERS = ["conv1d_tagger", "conv2d_tagger", "crnn_tagger"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run fastest on one thread (two spin-waiting threads on a busy 2-core box are 20x slower)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _batch(model, n=8, frames=None, seed=0):
+    """A random batch in the format of the dataset the model trains on."""
+    g = torch.Generator().manual_seed(seed)
+    if model.task == "chords":
+        x = torch.randn(n, model.n_bins, model.context, generator=g)
+        labels = torch.randint(0, 25, (n,), generator=g)
+        chroma = torch.from_numpy(np.stack([chord_chroma(CHORD_LABELS[i]) for i in labels]))
+        return [x, chroma, labels]
+    if model.task == "voice":
+        frames = frames or max(model.min_frames, 20)
+        x = torch.randn(n, model.n_bins, frames, generator=g)
+        return [x, torch.randint(0, 2, (n, frames), generator=g).float()]
+    frames = frames or 2 * model.min_frames + 40
+    x = torch.randn(n, model.n_bins, frames, generator=g)
+    return [x, torch.randint(0, 2, (n, model.n_tags), generator=g).float(), torch.randint(0, 24, (n,), generator=g)]
+
+
+def test_registry_and_tutorial_notation():
+    assert {name: cls.notation for name, cls in MODELS.items()} == {
+        "deep_chroma": "d2-d2-d2-d1",
+        "conv2d_voice": "c2-c2-p1-c2-c2-p1-c2-p1-d1-d1-d1",
+        "brnn_voice": "r1-r1-d1",
+        "conv1d_tagger": "c1-p1-c1-p1-d1-d1-d1",
+        "conv2d_tagger": "c2-p2-c2-p2-c2-p2-d2",
+        "crnn_tagger": "c2-p2-c2-p2-r1-r2-d1",
+    }
+    assert {cls.task for cls in MODELS.values()} == {"chords", "voice", "tags"}
+
+
+def test_layer_notation_of_each_preset():
+    """The cpu presets follow the tutorial's strings; paper presets follow the original publications."""
+    for name, cls in MODELS.items():
+        if name != "conv2d_voice":  # Schlüter & Grill 2015 pools in 2-D and has four convolutions
+            assert cls.from_preset("cpu").layer_notation == cls.notation, name
+    paper = {name: cls.from_preset("paper").layer_notation for name, cls in MODELS.items()}
+    assert paper == {
+        "deep_chroma": "d2-d2-d2-d1",
+        "conv2d_voice": "c2-c2-p2-c2-c2-p2-d1-d1-d1",
+        "brnn_voice": "r1-r1-r1-d1",
+        "conv1d_tagger": "c1-p1-c1-p1-d1-d1",
+        "conv2d_tagger": "c2-p2-c2-p2-c2-p2-c2-p2-d2",
+        "crnn_tagger": "c2-p2-c2-p2-c2-p2-c2-p2-r1-r2-d1",
+    }
+
+
+def test_paper_presets_have_the_published_layer_sizes():
+    """Parameter counts of the paper presets equal the counts implied by the published layer sizes.
+
+    Each expected value is written out from the layer list quoted in the model's docstring
+    (weights + biases), plus what this package adds: the input batch norm (2 per bin), batch
+    norm inside conv blocks (2 per channel), the 24-unit key head of the taggers and deep chroma's
+    12 -> 25 chord classifier. PyTorch GRUs/LSTMs carry two bias vectors per gate.
+    """
+    expected = {
+        # Korzeniowski & Widmer 2016: 180 bins x 15 frames -> 512 -> 512 -> 512 -> 12
+        "deep_chroma": (180 * 15 * 512 + 512) + 2 * (512 * 512 + 512) + (512 * 12 + 12) + (12 * 25 + 25) + 2 * 180,
+        # Schlüter & Grill 2015: 80 x 115 -> conv 64, 32 (3x3) -> pool 3 -> conv 128, 64 -> pool 3 -> 64 x 7 x 11
+        "conv2d_voice": (9 * 64 + 64) + (64 * 9 * 32 + 32) + (32 * 9 * 128 + 128) + (128 * 9 * 64 + 64)
+        + 2 * (64 + 32 + 128 + 64) + (64 * 7 * 11 * 256 + 256) + (256 * 64 + 64) + (64 + 1) + 2 * 80,
+        # three bidirectional LSTM layers of 50 on 80 mel bands, then one sigmoid output
+        "brnn_voice": 2 * 4 * (80 * 50 + 50 * 50 + 2 * 50) + 2 * 2 * 4 * (100 * 50 + 50 * 50 + 2 * 50) + 101 + 2 * 80,
+        # Dieleman & Schrauwen 2014: 128 mel -> conv 32x8 -> pool 4 -> conv 32x8 -> pool 4 -> 100 -> 50 (+ 24 keys)
+        "conv1d_tagger": (128 * 8 * 32 + 32) + (32 * 8 * 32 + 32) + (32 * 100 + 100) + (100 * 74 + 74) + 2 * 128,
+        # Choi et al. 2016 FCN-4: 3x3 convs of 128, 384, 768, 2048 with batch norm -> 50 (+ 24 keys)
+        "conv2d_tagger": (9 * 128 + 128) + (128 * 9 * 384 + 384) + (384 * 9 * 768 + 768) + (768 * 9 * 2048 + 2048)
+        + 2 * (128 + 384 + 768 + 2048) + (2048 * 74 + 74) + 2 * 96,
+        # Choi et al. 2017 CRNN: 3x3 convs of 64, 128, 128, 128 with batch norm, GRU 32, GRU 32 -> 50 (+ 24 keys)
+        "crnn_tagger": (9 * 64 + 64) + (64 * 9 * 128 + 128) + 2 * (128 * 9 * 128 + 128) + 2 * (64 + 3 * 128)
+        + 3 * (128 * 32 + 32 * 32 + 2 * 32) + 3 * (32 * 32 + 32 * 32 + 2 * 32) + (32 * 74 + 74) + 2 * 96,
+    }
+    print(f"\n{'model':<15}{'cpu':>12}{'paper':>12}")
+    for name, cls in MODELS.items():
+        cpu, paper = count_parameters(cls.from_preset("cpu")), count_parameters(cls.from_preset("paper"))
+        print(f"{name:<15}{cpu:>12,}{paper:>12,}")
+        assert paper == expected[name], name
+        assert cpu <= paper, f"{name}: the cpu preset should not be larger than the paper preset"
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_frontend_matches_what_the_model_reads(name):
+    for preset in ("cpu", "paper"):
+        model = MODELS[name].from_preset(preset)
+        frontend = model.frontend()
+        assert (frontend.sample_rate, frontend.hop_length, frontend.n_bins) == (
+            model.sample_rate, model.hop_length, model.n_bins), preset
+    model = MODELS[name].from_preset("cpu")
+    audio = torch.randn(2, model.sample_rate * 3) * 0.1
+    features = model.frontend()(audio)
+    assert features.shape[:2] == (2, model.n_bins) and torch.isfinite(features).all()
+
+
+@pytest.mark.parametrize("frames", [0, 1, 60])
+def test_time_varying_output_shapes(frames):
+    chroma = MODELS["deep_chroma"].from_preset("cpu").eval()
+    out = chroma(torch.randn(3, chroma.n_bins, chroma.context + frames))
+    assert isinstance(out, ChromaOutput)
+    assert out.chroma.shape == (3, 12, frames + 1) and out.chords.shape == (3, 25, frames + 1)
+    conv = MODELS["conv2d_voice"].from_preset("cpu").eval()
+    assert conv(torch.randn(3, conv.n_bins, conv.n_frames + frames)).shape == (3, frames + 1)
+    brnn = MODELS["brnn_voice"].from_preset("cpu").eval()
+    assert brnn(torch.randn(3, brnn.n_bins, frames + 1)).shape == (3, frames + 1)
+
+
+@pytest.mark.parametrize("name", TAGGERS)
+@pytest.mark.parametrize("extra", [0, 37, 400])
+def test_taggers_take_any_clip_length(name, extra):
+    model = MODELS[name].from_preset("cpu", n_tags=7).eval()
+    out = model(torch.randn(2, model.n_bins, model.min_frames + extra))
+    assert isinstance(out, TagOutput)
+    assert out.tags.shape == (2, 7) and out.key.shape == (2, 24)
+
+
+@pytest.mark.parametrize("name", ["deep_chroma", "conv2d_voice", "brnn_voice"])
+def test_predict_frames_gives_one_output_per_frame_aligned_with_forward(name):
+    """Whole-song inference equals running the model on the window centred on each frame."""
+    torch.manual_seed(0)
+    model = MODELS[name].from_preset("cpu").eval()
+    song = torch.randn(2, model.n_bins, 90)
+    frames = model.predict_frames(song)
+    if name == "deep_chroma":
+        chroma, chords = frames
+        assert chroma.shape == (2, 12, 90) and chords.shape == (2, 25, 90)
+        half = model.context // 2
+        direct = model(song[:, :, 40 - half: 40 + half + 1])
+        torch.testing.assert_close(chroma[:, :, 40], torch.sigmoid(direct.chroma[:, :, 0]))
+        torch.testing.assert_close(chords[:, :, 40], torch.softmax(direct.chords[:, :, 0], dim=1))
+    elif name == "conv2d_voice":
+        assert frames.shape == (2, 90)
+        half = model.n_frames // 2
+        direct = model(song[:, :, 40 - half: 40 + half + 1])
+        torch.testing.assert_close(frames[:, 40], torch.sigmoid(direct[:, 0]))
+        assert frames.min() >= 0 and frames.max() <= 1
+    else:
+        torch.testing.assert_close(frames, torch.sigmoid(model(song)))
+    assert not model.training
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_overfits_a_tiny_batch(name):
+    """Without dropout, 60 Adam steps (lr 0.01) on 8 random examples cut the training loss at least 4-fold."""
+    torch.manual_seed(0)
+    options = {} if name in ("brnn_voice", "crnn_tagger", "conv2d_tagger") else {"dropout": 0.0}
+    model = MODELS[name].from_preset("cpu", **options)
+    batch = _batch(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(60):
+        loss = model.loss(batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] / 4, (name, losses[0], losses[-1])
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_wrong_inputs_raise_clear_errors(name):
+    model = MODELS[name].from_preset("cpu")
+    good = _batch(model, n=2)[0]
+    with pytest.raises(ValueError, match=f"{model.n_bins} bins"):
+        model(good[:, :-1])
+    with pytest.raises(ValueError, match="unsqueeze"):
+        model(good[0])
+    with pytest.raises(ValueError, match="empty batch"):
+        model(good[:0])
+    with pytest.raises(ValueError, match="finite"):
+        model(torch.full_like(good, float("nan")))
+    if model.min_frames > 1:
+        with pytest.raises(ValueError, match=f"at least {model.min_frames} frames"):
+            model(good[:, :, : model.min_frames - 1])
+    with pytest.raises(ValueError, match="preset must be one of"):
+        MODELS[name].from_preset("gpu")
+
+
+def test_bad_model_options_raise():
+    with pytest.raises(ValueError, match="odd"):
+        MODELS["deep_chroma"].from_preset("cpu", context=14)
+    with pytest.raises(ValueError, match="too small"):
+        MODELS["conv2d_voice"].from_preset("cpu", n_frames=21)
+    with pytest.raises(ValueError, match="tag_names has 2 names"):
+        MODELS["crnn_tagger"].from_preset("cpu", n_tags=3, tag_names=["rock", "pop"])
+    with pytest.raises(ValueError, match="same non-zero length"):
+        MODELS["conv2d_tagger"].from_preset("cpu", channels=(8, 8), pools=((2, 2),))
+    with pytest.raises(ValueError, match="representation"):
+        MODELS["brnn_voice"](frontend={"representation": "mfcc"})
+    tagger = MODELS["conv1d_tagger"].from_preset("cpu", tag_names=["rock", "pop", "vocal"])
+    assert tagger.n_tags == 3 and tagger.tag_names == ("rock", "pop", "vocal")
+
+
+def test_chord_classifier_starts_as_template_matching():
+    """Before training, a perfect chord template is classified as its chord and silence as 'N'."""
+    model = MODELS["deep_chroma"].from_preset("cpu")
+    templates = torch.from_numpy(np.stack([chord_chroma(label) for label in CHORD_LABELS]))
+    assert torch.equal(model.chord_classifier(templates).argmax(dim=1), torch.arange(25))
