@@ -33,6 +33,8 @@ def _loader(data, *, batch_size: int, shuffle: bool, seed: int, name: str) -> Da
     if isinstance(data, DataLoader):
         loader = data
     elif isinstance(data, Dataset):
+        if len(data) == 0:
+            raise ValueError(f"{name} is empty: no batch to {'train' if shuffle else 'validate'} on")
         generator = torch.Generator().manual_seed(seed)
         loader = DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
     else:

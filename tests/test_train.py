@@ -1,0 +1,130 @@
+"""Tests of mirbook.train: the fit loop (learning, early stopping, seeding) and checkpoints."""
+
+import math
+import os
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from mirbook.models import MODELS
+from mirbook.train import evaluate_loss, fit, load_checkpoint, save_checkpoint, write_atomically
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run fastest on one thread (two spin-waiting threads on a busy 2-core box are 20x slower)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _voice_data(model, n=32, frames=24, seed=0):
+    """Voicing that a BRNN can learn: a frame is voiced when bin 3 of the input is positive."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, model.n_bins, frames, generator=g)
+    return TensorDataset(x, (x[:, 3] > 0).float())
+
+
+def test_fit_learns_and_returns_a_plottable_history():
+    model = MODELS["brnn_voice"].from_preset("cpu")
+    train, valid = _voice_data(model, n=96), _voice_data(model, n=16, seed=1)
+    before = evaluate_loss(model, valid)
+    history = fit(model, train, valid, epochs=5, batch_size=8, lr=1e-2, patience=None,
+                  progress=False)
+    assert set(history) == {"epoch", "train_loss", "valid_loss", "seconds", "best_epoch"}
+    assert history["epoch"] == list(range(1, 6))
+    assert len(history["train_loss"]) == len(history["valid_loss"]) == len(history["seconds"]) == 5
+    assert min(history["valid_loss"]) < before / 4
+    # the best weights are the ones left in the model
+    assert evaluate_loss(model, valid) == pytest.approx(min(history["valid_loss"]), rel=1e-5)
+
+
+def test_early_stopping_restores_the_best_epoch():
+    """With lr=0 nothing improves after epoch 1, so training stops after 1 + patience epochs."""
+    model = MODELS["brnn_voice"].from_preset("cpu")
+    history = fit(model, _voice_data(model), _voice_data(model, seed=1), epochs=20, lr=0.0, patience=2,
+                  progress=False)
+    assert history["epoch"] == [1, 2, 3] and history["best_epoch"] == 1
+
+
+def test_fit_is_repeatable_with_a_seed_and_accepts_loaders_and_custom_losses():
+    histories = []
+    for _ in range(2):
+        torch.manual_seed(3)  # the initial weights; fit seeds the batch order and dropout itself
+        model = MODELS["brnn_voice"].from_preset("cpu")
+        histories.append(fit(model, _voice_data(model), epochs=2, batch_size=8, seed=5, progress=False))
+    assert histories[0]["train_loss"] == histories[1]["train_loss"]
+    assert math.isnan(histories[0]["valid_loss"][0])  # no validation data
+    model = MODELS["brnn_voice"].from_preset("cpu")
+    calls = []
+
+    def loss_fn(m, batch):
+        calls.append(len(batch[0]))
+        return m.loss(batch)
+
+    fit(model, DataLoader(_voice_data(model, n=12), batch_size=4), epochs=1, loss_fn=loss_fn, progress=False)
+    assert calls == [4, 4, 4]
+
+
+def test_fit_rejects_bad_arguments():
+    model = MODELS["brnn_voice"].from_preset("cpu")
+    empty = TensorDataset(torch.zeros(0, model.n_bins, 5), torch.zeros(0, 5))
+    with pytest.raises(ValueError, match="train_data is empty"):
+        fit(model, empty, progress=False)
+    with pytest.raises(ValueError, match="Dataset or DataLoader"):
+        fit(model, [1, 2, 3], progress=False)
+    with pytest.raises(ValueError, match="epochs"):
+        fit(model, _voice_data(model), epochs=0, progress=False)
+    with pytest.raises(ValueError, match="patience"):
+        fit(model, _voice_data(model), patience=0, progress=False)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_checkpoint_round_trip_gives_identical_outputs(name, tmp_path):
+    torch.manual_seed(0)
+    options = {"tag_names": ["a", "b", "c"]} if "tagger" in name else {}
+    model = MODELS[name].from_preset("cpu", **options)
+    # move batch-norm statistics away from their initial values so they are checked too
+    model.train()
+    x = torch.randn(4, model.n_bins, max(model.min_frames, 16) + 8)
+    with torch.no_grad():
+        model(x)
+    model.eval()
+    path = save_checkpoint(tmp_path / "ckpt" / "model.pt", model, history={"train_loss": [1.0, 0.5]})
+    loaded, history = load_checkpoint(path)
+    assert type(loaded) is type(model) and not loaded.training
+    assert history == {"train_loss": [1.0, 0.5]}
+    assert loaded.config == model.config
+    with torch.no_grad():
+        for a, b in zip(torch.utils._pytree.tree_leaves(model(x)), torch.utils._pytree.tree_leaves(loaded(x))):
+            assert torch.equal(a, b)
+    assert os.listdir(path.parent) == ["model.pt"]  # no temporary file left behind
+
+
+def test_fit_writes_the_best_checkpoint(tmp_path):
+    model = MODELS["brnn_voice"].from_preset("cpu")
+    history = fit(model, _voice_data(model), _voice_data(model, seed=1), epochs=3, lr=1e-2,
+                  checkpoint=tmp_path / "best.pt", progress=False)
+    loaded, saved_history = load_checkpoint(tmp_path / "best.pt")
+    assert saved_history["best_epoch"] == history["best_epoch"]
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key])
+
+
+def test_load_checkpoint_rejects_other_files(tmp_path):
+    with pytest.raises(ValueError, match="no checkpoint file"):
+        load_checkpoint(tmp_path / "missing.pt")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a mirbook checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="MODELS"):
+        save_checkpoint(tmp_path / "x.pt", torch.nn.Linear(2, 2))
+
+
+def test_write_atomically_replaces_whole_files(tmp_path):
+    path = tmp_path / "a" / "file.bin"
+    write_atomically(path, b"first")
+    write_atomically(path, b"second")
+    assert path.read_bytes() == b"second" and os.listdir(path.parent) == ["file.bin"]
