@@ -1,0 +1,156 @@
+"""Tests of mirbook.evaluate against direct mir_eval / scikit-learn calls on hand-made references."""
+
+import mir_eval
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from mirbook.evaluate import (
+    choose_voicing_threshold,
+    decode_chords,
+    evaluate_chords,
+    evaluate_keys,
+    evaluate_tags,
+    evaluate_voicing,
+    frame_intervals,
+    intervals_to_frames,
+    merge_frame_labels,
+    voiced_intervals,
+    voicing_decisions,
+)
+from mirbook.vocab import CHORD_LABELS, chord_index
+
+SR, HOP = 22050, 2205  # 0.1 s per frame, so times are easy to read
+
+SONG_A = (np.array([[0.0, 1.0], [1.0, 2.5], [2.5, 4.0]]), ["C:maj", "A:min", "G:7"])
+SONG_B = (np.array([[0.0, 0.5], [0.5, 2.0]]), ["N", "F#:min"])
+
+
+def test_frame_intervals_and_merging():
+    spans = frame_intervals(3, sample_rate=SR, hop_length=HOP)
+    np.testing.assert_allclose(spans, [[0.0, 0.05], [0.05, 0.15], [0.15, 0.25]])
+    intervals, labels = merge_frame_labels(["N", "N", "C:maj", "C:maj", "C:maj", "N"], sample_rate=SR, hop_length=HOP)
+    np.testing.assert_allclose(intervals, [[0.0, 0.15], [0.15, 0.45], [0.45, 0.55]])
+    assert labels == ["N", "C:maj", "N"]
+    mir_eval.util.validate_intervals(intervals)
+    mir_eval.chord.validate(labels, labels)
+
+
+def test_decode_chords_recovers_labels_and_smooths_blips():
+    classes = [chord_index("C:maj")] * 10 + [chord_index("E:min")] + [chord_index("C:maj")] * 10 + [chord_index("A:min")] * 10
+    posteriors = np.full((25, len(classes)), 0.01)
+    posteriors[classes, np.arange(len(classes))] = 0.9
+    intervals, labels = decode_chords(posteriors, sample_rate=SR, hop_length=HOP)
+    assert labels == ["C:maj", "E:min", "C:maj", "A:min"]
+    intervals, labels = decode_chords(posteriors, sample_rate=SR, hop_length=HOP, smooth=5)
+    assert labels == ["C:maj", "A:min"]
+    np.testing.assert_allclose(intervals, [[0.0, 2.05], [2.05, 3.05]])  # 31 frames: the last is centred at 3.0 s
+
+
+def test_evaluate_chords_equals_mir_eval_for_one_song():
+    estimate = (np.array([[0.0, 1.2], [1.2, 2.5], [2.5, 4.0]]), ["C:maj", "C:min", "G:maj"])
+    direct = mir_eval.chord.evaluate(*SONG_A, *estimate)
+    ours = evaluate_chords([SONG_A], [estimate])
+    assert ours.keys() == direct.keys()
+    for key in direct:
+        assert ours[key] == pytest.approx(direct[key])
+    assert 0 < ours["majmin"] < 1
+
+
+def test_evaluate_chords_weights_songs_by_duration():
+    est_a = (np.array([[0.0, 4.0]]), ["C:maj"])
+    est_b = (np.array([[0.0, 2.0]]), ["F#:min"])
+    a, b = mir_eval.chord.evaluate(*SONG_A, *est_a), mir_eval.chord.evaluate(*SONG_B, *est_b)
+    ours = evaluate_chords([SONG_A, SONG_B], [est_a, est_b])
+    for key in ("majmin", "root", "mirex", "thirds"):
+        assert ours[key] == pytest.approx((4.0 * a[key] + 2.0 * b[key]) / 6.0)
+    # by hand for majmin: song A right for 1 s of 4 s, song B right for 1.5 s of 2 s ('N' vs F#:min wrong)
+    assert ours["majmin"] == pytest.approx((1.0 + 1.5) / 6.0)
+
+
+def test_voicing_decisions_and_intervals():
+    p = np.array([0.1, 0.2, 0.9, 0.8, 0.1, 0.9, 0.95, 0.9, 0.2, 0.1])
+    np.testing.assert_array_equal(voicing_decisions(p, threshold=0.5), p > 0.5)
+    filtered = voicing_decisions(p, threshold=0.5, median_filter=3)
+    np.testing.assert_array_equal(filtered, [0, 0, 1, 1, 1, 1, 1, 1, 0, 0])
+    intervals = voiced_intervals(p, threshold=0.5, sample_rate=SR, hop_length=HOP)
+    np.testing.assert_allclose(intervals, [[0.15, 0.35], [0.45, 0.75]])
+    mir_eval.util.validate_intervals(intervals)
+    assert voiced_intervals(np.zeros(5) + 0.1, threshold=0.5, sample_rate=SR, hop_length=HOP).shape == (0, 2)
+
+
+def test_evaluate_voicing_equals_mir_eval_on_frames():
+    refs = [np.array([[0.2, 0.6]]), np.array([[0.0, 0.3], [0.75, 1.0]])]
+    probs = [np.array([0.1, 0.2, 0.7, 0.6, 0.8, 0.9, 0.4, 0.3]), np.array([0.9, 0.2, 0.8, 0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.9])]
+    scores = evaluate_voicing(refs, probs, threshold=0.5, sample_rate=SR, hop_length=HOP)
+    ref = np.concatenate([intervals_to_frames(r, len(p), sample_rate=SR, hop_length=HOP) for r, p in zip(refs, probs)])
+    est = np.concatenate([p > 0.5 for p in probs])
+    # frame centres 0.0, 0.1, ... : song 1 voiced at 0.2-0.5, song 2 at 0.0-0.2 and 0.8-0.9
+    np.testing.assert_array_equal(ref, [0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1])
+    recall, false_alarm = mir_eval.melody.voicing_measures(ref.astype(float), est.astype(float))
+    assert scores["Voicing Recall"] == pytest.approx(recall)
+    assert scores["Voicing False Alarm"] == pytest.approx(false_alarm)
+    assert scores["Frame Accuracy"] == pytest.approx(np.mean(ref == est))
+    precision = (ref & est).sum() / est.sum()
+    assert scores["Precision"] == pytest.approx(precision)
+    assert scores["F-measure"] == pytest.approx(2 * precision * recall / (precision + recall))
+
+
+def test_choose_voicing_threshold_picks_the_most_accurate():
+    refs = [np.array([[0.0, 0.45]])]  # frames 0-4 voiced, 5-9 not
+    probs = [np.array([0.7, 0.8, 0.75, 0.9, 0.72, 0.6, 0.5, 0.65, 0.3, 0.1])]
+    threshold = choose_voicing_threshold(refs, probs, sample_rate=SR, hop_length=HOP, candidates=[0.4, 0.55, 0.68, 0.8])
+    assert threshold == 0.68
+    scores = evaluate_voicing(refs, probs, threshold=threshold, sample_rate=SR, hop_length=HOP)
+    assert scores["Frame Accuracy"] == 1.0
+
+
+def test_evaluate_keys_is_the_mean_of_mir_eval():
+    refs, ests = ["C major", "A minor", "F# major", "D minor"], ["C major", "C major", "C# major", "D major"]
+    ours = evaluate_keys(refs, ests)
+    direct = [mir_eval.key.evaluate(r, e) for r, e in zip(refs, ests)]
+    for key in direct[0]:
+        assert ours[key] == pytest.approx(np.mean([d[key] for d in direct]))
+    # by hand: correct 1, relative 0.3, fifth 0.5, parallel 0.2
+    assert ours["Weighted Score"] == pytest.approx((1 + 0.3 + 0.5 + 0.2) / 4)
+
+
+def test_evaluate_tags_equals_sklearn_and_skips_undefined_tags():
+    rng = np.random.default_rng(0)
+    targets = rng.integers(0, 2, size=(40, 4)).astype(float)
+    targets[:, 3] = 0.0  # never present: no AUC
+    scores = 0.6 * targets + 0.7 * rng.random((40, 4))
+    result = evaluate_tags(targets, scores, tag_names=["rock", "vocal", "piano", "flute"])
+    assert result["skipped"] == ["flute"]
+    expected_roc = [roc_auc_score(targets[:, j], scores[:, j]) for j in range(3)]
+    expected_pr = [average_precision_score(targets[:, j], scores[:, j]) for j in range(3)]
+    assert result["ROC-AUC"] == pytest.approx(np.mean(expected_roc))
+    assert result["PR-AUC"] == pytest.approx(np.mean(expected_pr))
+    assert result["per_tag_roc_auc"]["vocal"] == pytest.approx(expected_roc[1])
+    assert roc_auc_score(targets[:, :3], scores[:, :3], average="macro") == pytest.approx(result["ROC-AUC"])
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match="no songs"):
+        evaluate_chords([], [])
+    with pytest.raises(ValueError, match="2 reference chord annotations but 1"):
+        evaluate_chords([SONG_A, SONG_B], [SONG_A])
+    with pytest.raises(ValueError, match=r"\(25, frames\)"):
+        decode_chords(np.zeros((24, 5)), sample_rate=SR, hop_length=HOP)
+    with pytest.raises(ValueError, match="empty"):
+        decode_chords(np.zeros((25, 0)), sample_rate=SR, hop_length=HOP)
+    with pytest.raises(ValueError, match="threshold"):
+        voicing_decisions(np.ones(4) * 0.5, threshold=1.5)
+    with pytest.raises(ValueError, match="odd"):
+        voicing_decisions(np.ones(4) * 0.5, threshold=0.5, median_filter=4)
+    with pytest.raises(ValueError, match="finite"):
+        voicing_decisions(np.array([0.1, np.nan]), threshold=0.5)
+    with pytest.raises(ValueError, match="same shape"):
+        evaluate_tags(np.ones((4, 2)), np.ones((4, 3)))
+    with pytest.raises(ValueError, match="multi-hot"):
+        evaluate_tags(np.full((4, 2), 0.5), np.ones((4, 2)))
+    with pytest.raises(ValueError, match="no tag"):
+        evaluate_tags(np.ones((4, 2)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match="no songs"):
+        evaluate_keys([], [])
+    assert len(CHORD_LABELS) == 25
