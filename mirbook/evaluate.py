@@ -9,6 +9,8 @@
   (:func:`evaluate_voicing`); :func:`voiced_intervals` gives the mir_eval-style intervals.
 - Key (tagger chapters): ``mir_eval.key.evaluate``'s weighted score, averaged (:func:`evaluate_keys`).
 - Tags (tagger chapters): macro ROC-AUC and PR-AUC with scikit-learn (:func:`evaluate_tags`).
+- A trained model on a ``mirbook.data`` split in one call: :func:`score_chord_model`,
+  :func:`score_voice_model`, :func:`score_tagger` (the chapters' results cells).
   mir_eval has no tagging metric: it scores *annotations* against references (beats, chords,
   melody, keys, segments ...), whereas auto-tagging is judged as a multi-label ranking problem,
   so the tagging literature (Dieleman & Schrauwen 2014; Choi et al. 2016, 2017) reports the
@@ -44,6 +46,10 @@ __all__ = [
     "choose_voicing_threshold",
     "evaluate_keys",
     "evaluate_tags",
+    "score_chord_model",
+    "voice_probabilities",
+    "score_voice_model",
+    "score_tagger",
 ]
 
 
@@ -244,3 +250,89 @@ def evaluate_tags(targets, scores, *, tag_names: Sequence[str] | None = None) ->
     return {"ROC-AUC": float(np.mean(roc)), "PR-AUC": float(np.mean(pr)),
             "per_tag_roc_auc": {names[j]: value for j, value in zip(kept, roc)},
             "skipped": [n for n, u in zip(names, usable) if not u]}
+
+
+# --------------------------------------------------------------------------------------------
+# A trained model on a dataset split (mirbook.data): the chapters' results cells in one call
+# --------------------------------------------------------------------------------------------
+
+
+def _song_items(dataset, *, what: str) -> list:
+    if not hasattr(dataset, "song_items"):
+        raise ValueError(f"{what} needs a mirbook.data dataset with song_items(); got {type(dataset).__name__}")
+    items = dataset.song_items()
+    if not items:
+        raise ValueError(f"{what}: the dataset has no songs")
+    return items
+
+
+def score_chord_model(model, dataset, *, smooth: int = 1) -> dict[str, float]:
+    """Run a chord model over every song of a ``ChordFrames`` split and score it (deep chroma chapter).
+
+    Each song's features go through ``model.predict_frames`` in one call; the posteriors are
+    decoded with :func:`decode_chords` and compared with the song's reference chords by
+    :func:`evaluate_chords` (duration-weighted WCSR: "majmin", "root", ...).
+    """
+    references, estimates = [], []
+    for item in _song_items(dataset, what="score_chord_model"):
+        _, posteriors = model.predict_frames(item.features[None])
+        estimates.append(decode_chords(posteriors[0], sample_rate=model.sample_rate, hop_length=model.hop_length,
+                                       smooth=smooth))
+        references.append(item.song.chords)
+    return evaluate_chords(references, estimates)
+
+
+def voice_probabilities(model, dataset) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``(reference voiced intervals, frame probabilities)`` per song of a ``VoiceExcerpts`` split."""
+    references, probabilities = [], []
+    for item in _song_items(dataset, what="voice_probabilities"):
+        probabilities.append(model.predict_frames(item.features[None])[0].cpu().numpy())
+        references.append(np.asarray(item.song.voicing, dtype=float).reshape(-1, 2))
+    return references, probabilities
+
+
+def score_voice_model(model, valid_dataset, test_dataset, *, median_filter: int = 1) -> dict[str, float]:
+    """Pick the threshold on the validation songs, then score the test songs (voice chapters).
+
+    Returns :func:`evaluate_voicing`'s scores on the test split plus the chosen "Threshold".
+    """
+    options = {"sample_rate": model.sample_rate, "hop_length": model.hop_length, "median_filter": median_filter}
+    threshold = choose_voicing_threshold(*voice_probabilities(model, valid_dataset), **options)
+    scores = evaluate_voicing(*voice_probabilities(model, test_dataset), threshold=threshold, **options)
+    return {**scores, "Threshold": threshold}
+
+
+@torch.no_grad()
+def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
+    """Tag AUCs and key scores of a tagger on every clip of a ``TaggedClips`` split (tagger chapters).
+
+    Clips are run in batches in evaluation mode; tags go to :func:`evaluate_tags` ("ROC-AUC",
+    "PR-AUC", ...), the most probable key of each clip with a known key to
+    :func:`evaluate_keys` (its scores are prefixed "Key ", e.g. "Key Weighted Score").
+    """
+    from torch.utils.data import DataLoader
+
+    from mirbook.vocab import KEY_LABELS
+
+    if len(dataset) == 0:
+        raise ValueError("score_tagger: the dataset has no clips")
+    was_training = model.training
+    model.eval()
+    scores, targets, keys, key_estimates = [], [], [], []
+    try:
+        for x, tags, key in DataLoader(dataset, batch_size=batch_size):
+            out = model(x.to(model.device))
+            scores.append(torch.sigmoid(out.tags).cpu())
+            targets.append(tags)
+            keys.append(key)
+            key_estimates.append(out.key.argmax(dim=1).cpu())
+    finally:
+        model.train(was_training)
+    result = evaluate_tags(torch.cat(targets), torch.cat(scores), tag_names=getattr(dataset, "tag_names", None))
+    keys, key_estimates = torch.cat(keys), torch.cat(key_estimates)
+    known = keys >= 0
+    if known.any():
+        key_scores = evaluate_keys([KEY_LABELS[k] for k in keys[known].tolist()],
+                                   [KEY_LABELS[k] for k in key_estimates[known].tolist()])
+        result.update({f"Key {name}": value for name, value in key_scores.items()})
+    return result

@@ -57,6 +57,7 @@ __all__ = [
 N_CHROMA = 12
 N_CHORDS = len(CHORD_LABELS)  # 25: 'N' + 12 major + 12 minor
 N_KEYS = len(KEY_LABELS)  # 24
+IGNORE_KEY = -100  # the key index of a clip without key annotation (mirbook.data.NO_KEY)
 
 _REPRESENTATIONS = ("mel", "cqt", "stft")
 
@@ -510,11 +511,16 @@ class _Tagger(ReferenceModel):
     def loss(self, batch) -> torch.Tensor:
         """Binary cross-entropy on the tags plus cross-entropy on the key.
 
-        ``batch = (x (B, n_bins, T), tags (B, n_tags), key (B,))`` as ``TaggedClips`` yields.
+        ``batch = (x (B, n_bins, T), tags (B, n_tags), key (B,))`` as ``TaggedClips`` yields;
+        clips whose key is ``-100`` (unknown) do not enter the key term.
         """
         x, tags, key = batch
         out = self.forward(x)
-        return F.binary_cross_entropy_with_logits(out.tags, tags.float()) + F.cross_entropy(out.key, key.long())
+        loss = F.binary_cross_entropy_with_logits(out.tags, tags.float())
+        known = key != IGNORE_KEY  # real tagging datasets (MagnaTagATune, GTZAN) have no key
+        if known.any():
+            loss = loss + F.cross_entropy(out.key[known], key[known].long())
+        return loss
 
 
 _CPU_TAGGER_FRONTEND = {"representation": "cqt", "log": "log", "sample_rate": 22050, "hop_length": 1024,

@@ -1,9 +1,13 @@
 """Tests of mirbook.evaluate against direct mir_eval / scikit-learn calls on hand-made references."""
 
+import types
+
 import mir_eval
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
+from torch.utils.data import Dataset
 
 from mirbook.evaluate import (
     choose_voicing_threshold,
@@ -15,10 +19,26 @@ from mirbook.evaluate import (
     frame_intervals,
     intervals_to_frames,
     merge_frame_labels,
+    score_chord_model,
+    score_tagger,
+    score_voice_model,
+    voice_probabilities,
     voiced_intervals,
     voicing_decisions,
 )
-from mirbook.vocab import CHORD_LABELS, chord_index
+from mirbook.models import MODELS
+from mirbook.vocab import CHORD_LABELS, KEY_LABELS, chord_index
+
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run fastest on one thread (two spin-waiting threads on a busy 2-core box are 20x slower)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
 
 SR, HOP = 22050, 2205  # 0.1 s per frame, so times are easy to read
 
@@ -154,3 +174,89 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="no songs"):
         evaluate_keys([], [])
     assert len(CHORD_LABELS) == 25
+
+
+# -- a model over a dataset split ------------------------------------------------------------
+
+class _Songs:
+    """The per-song interface of mirbook.data datasets: song_items() with features and a Song."""
+
+    def __init__(self, model, seconds=(3.0, 4.5), seed=0):
+        g = torch.Generator().manual_seed(seed)
+        self.items = []
+        for k, duration in enumerate(seconds):
+            frames = int(duration * model.sample_rate / model.hop_length)
+            song = types.SimpleNamespace(
+                chords=(np.array([[0.0, duration / 2], [duration / 2, duration]]), ["C:maj", "A:min"]),
+                voicing=np.array([[0.5 + 0.2 * k, duration - 0.5]]),
+            )
+            self.items.append(types.SimpleNamespace(features=torch.randn(model.n_bins, frames, generator=g), song=song))
+
+    def song_items(self):
+        return self.items
+
+
+def test_score_chord_model_agrees_with_the_step_by_step_evaluation():
+    torch.manual_seed(0)
+    model = MODELS["deep_chroma"].from_preset("cpu")
+    songs = _Songs(model)
+    estimates = []
+    for item in songs.song_items():
+        posteriors = model.predict_frames(item.features[None])[1][0]
+        estimates.append(decode_chords(posteriors, sample_rate=model.sample_rate, hop_length=model.hop_length, smooth=3))
+    expected = evaluate_chords([i.song.chords for i in songs.items], estimates)
+    assert score_chord_model(model, songs, smooth=3) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("name", ["conv2d_voice", "brnn_voice"])
+def test_score_voice_model_picks_the_threshold_on_validation(name):
+    torch.manual_seed(0)
+    model = MODELS[name].from_preset("cpu")
+    valid, test = _Songs(model, seed=1), _Songs(model, seconds=(5.0,), seed=2)
+    refs, probs = voice_probabilities(model, valid)
+    assert [len(p) for p in probs] == [i.features.shape[1] for i in valid.items]
+    options = {"sample_rate": model.sample_rate, "hop_length": model.hop_length, "median_filter": 3}
+    threshold = choose_voicing_threshold(refs, probs, **options)
+    expected = evaluate_voicing(*voice_probabilities(model, test), threshold=threshold, **options)
+    assert score_voice_model(model, valid, test, median_filter=3) == {**expected, "Threshold": threshold}
+
+
+class _Clips(Dataset):
+    tag_names = ["rock", "vocal", "piano"]
+
+    def __init__(self, model, n=12):
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(n, model.n_bins, model.min_frames + 20, generator=g)
+        self.tags = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0]] * (n // 3), dtype=torch.float32)
+        self.keys = torch.randint(0, 24, (n,), generator=g)
+        self.keys[0] = -100  # a clip without a key annotation
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.tags[i], self.keys[i]
+
+
+def test_score_tagger_agrees_with_evaluate_tags_and_keys():
+    torch.manual_seed(0)
+    model = MODELS["conv1d_tagger"].from_preset("cpu", tag_names=_Clips.tag_names).eval()
+    clips = _Clips(model)
+    with torch.no_grad():
+        out = model(clips.x)
+    expected = evaluate_tags(clips.tags, torch.sigmoid(out.tags), tag_names=clips.tag_names)
+    keys = evaluate_keys([KEY_LABELS[k] for k in clips.keys[1:].tolist()],
+                         [KEY_LABELS[k] for k in out.key.argmax(1)[1:].tolist()])
+    result = score_tagger(model, clips, batch_size=5)
+    assert result["ROC-AUC"] == pytest.approx(expected["ROC-AUC"])
+    assert result["PR-AUC"] == pytest.approx(expected["PR-AUC"])
+    assert result["Key Weighted Score"] == pytest.approx(keys["Weighted Score"])
+
+
+def test_scoring_helpers_reject_wrong_datasets():
+    model = MODELS["deep_chroma"].from_preset("cpu")
+    with pytest.raises(ValueError, match="song_items"):
+        score_chord_model(model, [1, 2])
+    empty = types.SimpleNamespace(song_items=lambda: [])
+    with pytest.raises(ValueError, match="no songs"):
+        score_chord_model(model, empty)
