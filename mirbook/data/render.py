@@ -28,7 +28,7 @@ GENERATOR_VERSION = "1.0"
 F0_HOP = 0.01
 
 # mixing levels of the stems relative to the accompaniment, in dB: (mean, spread)
-_LEVELS = {"comp": (0.0, 2.0), "bass": (-2.0, 2.0), "drums": (-1.0, 2.5), "vocals": (2.0, 2.0), "lead": (1.0, 2.0)}
+_LEVELS = {"comp": (0.0, 2.0), "bass": (-2.0, 2.0), "drums": (-1.0, 2.5), "vocals": (3.0, 2.0), "lead": (2.0, 2.0)}
 
 
 def _check_options(seed, style, duration, sample_rate, vocals, lead):
@@ -138,6 +138,8 @@ def _chord_annotation(score: Score) -> tuple[np.ndarray, list[str]]:
     labels: list[str] = []
 
     def push(start, end, label):
+        if bounds and abs(bounds[-1][1] - start) < 1e-9:
+            start = bounds[-1][1]  # exactly contiguous, no float gaps or overlaps
         if end - start <= 1e-9:
             return
         if labels and labels[-1] == label and abs(bounds[-1][1] - start) < 1e-9:

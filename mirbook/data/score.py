@@ -270,14 +270,26 @@ def _comp_notes(rng, pattern: str, instrument: str, chords: list[ChordEvent], be
                 voicing = np.append(voicing, voicing.min() + 12 if voicing.max() < voicing.min() + 12
                                     else voicing.min() - 12)
         previous = voicing
+        # a 4-3 suspension now and then: the third is delayed by the fourth for a beat, as in
+        # real accompaniments; the chord label stays the chord the suspension resolves to
+        third_pc = chord.pitch_classes[1]
+        suspended = voicing.copy()
+        suspend = span >= 2 * beat - 1e-6 and rng.random() < 0.25
+        if suspend:
+            suspended[voicing % 12 == third_pc] += 5 - (third_pc - chord.root) % 12
         if pattern == "sustain":
-            notes += [Note(chord.start, span, float(p), velocity) for p in voicing]
+            for p, q in zip(voicing, suspended):
+                if p != q:
+                    notes += [Note(chord.start, beat, float(q), velocity), Note(chord.start + beat, span - beat, float(p), velocity)]
+                else:
+                    notes.append(Note(chord.start, span, float(p), velocity))
         elif pattern == "block":
             t = chord.start
             while t < chord.end - 1e-6:
                 dur = min(beat * articulation, chord.end - t)
                 accent = 1.0 if abs(((t - chord.start) / beat) % 2) < 1e-6 else 0.8
-                notes += [Note(t, dur, float(p), velocity * accent) for p in voicing]
+                chord_notes = suspended if t == chord.start else voicing
+                notes += [Note(t, dur, float(p), velocity * accent) for p in chord_notes]
                 t += beat
         elif pattern == "arpeggio":
             order = np.argsort(voicing)
@@ -316,7 +328,7 @@ def _bass_notes(rng, pattern: str, chords: list[ChordEvent], beat: float, veloci
     """A bass line: the chord's bass note on each change, then roots, fifths and octaves."""
     notes: list[Note] = []
     previous = 40.0
-    for chord in chords:
+    for k, chord in enumerate(chords):
         pc = (chord.root + chord.bass) % 12
         candidates = np.array([pc + 12 * o for o in range(2, 5)], dtype=float)
         candidates = candidates[(candidates >= 31) & (candidates <= 52)]
@@ -334,6 +346,13 @@ def _bass_notes(rng, pattern: str, chords: list[ChordEvent], beat: float, veloci
                      "eighths": [low], "offbeat": [low, low + 12]}[pattern]
             figure = [cycle[i % len(cycle)] for i in range(len(steps))]
             durations = [min(step * 0.9, chord.end - t) for t in steps]
+            following = chords[k + 1] if k + 1 < len(chords) else None
+            if (pattern in ("quarters", "half") and len(steps) > 1 and following is not None
+                    and abs(following.start - chord.end) < 1e-6 and rng.random() < 0.5):
+                # an approach note a step above or below the next chord's bass
+                target = (following.root + following.bass) % 12
+                goal = low + ((target - low) % 12 if (target - low) % 12 <= 6 else (target - low) % 12 - 12)
+                figure[-1] = goal + (1 if rng.random() < 0.5 else -1) * (1 if rng.random() < 0.5 else 2)
         for i, (t, p, d) in enumerate(zip(steps, figure, durations)):
             if pattern == "offbeat" and i % 2 == 0 and i > 0:
                 continue

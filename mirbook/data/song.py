@@ -30,6 +30,8 @@ class Song:
     - ``key`` ('C# minor', ``mir_eval.key``), ``tempo`` (BPM), ``beats``, ``downbeats``,
       ``onsets`` (seconds), ``tags`` (list of str), ``style``.
     - ``lead``: ``(n, 2)`` intervals where the non-vocal lead (a hard negative) plays.
+    - ``track_id``: where the song comes from; ``n_samples``: the audio's length, kept when a
+      dataset drops the audio of a cached song.
     """
 
     audio: np.ndarray
@@ -47,11 +49,16 @@ class Song:
     style: str | None = None
     lead: np.ndarray | None = None
     track_id: str = ""
+    n_samples: int | None = None
+
+    def __post_init__(self):
+        if self.n_samples is None:
+            self.n_samples = int(self.audio.shape[-1])
 
     @property
     def duration(self) -> float:
-        """Length in seconds."""
-        return self.audio.shape[-1] / self.sample_rate
+        """Length in seconds (also known when a dataset keeps the annotations without the audio)."""
+        return self.n_samples / self.sample_rate
 
     @property
     def has_vocals(self) -> bool:

@@ -1,0 +1,57 @@
+"""The Jamendo singing-voice corpus (Ramona et al. 2008) for the voice chapters' real-data switch.
+
+Layout (as prepared by Schlüter & Grill's scripts from the Zenodo/author release)::
+
+    <root>/audio/<name>.ogg           (or .mp3 / .wav / .flac)
+    <root>/labels/<name>.lab          lines "start end sing|nosing" in seconds
+    <root>/filelists/train            one audio file name per line (also valid, test)
+
+The published 61/16/16 split is the one in ``filelists``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mirbook.data.real import file_identity, load_audio, require
+from mirbook.data.song import Song
+from mirbook.data.sources import TrackRef, check_split
+
+__all__ = ["tracks", "read_lab", "URL"]
+
+URL = "https://zenodo.org/record/2585988 (Jamendo corpus of Ramona, Richard & David 2008)"
+_LAYOUT = "<root>/audio/<name>.ogg, <root>/labels/<name>.lab and <root>/filelists/{train,valid,test} exist"
+
+
+def read_lab(path: Path) -> np.ndarray:
+    """Sung intervals ``(n, 2)`` from a Jamendo ``.lab`` file ('sing' or '1' rows)."""
+    sung = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) < 3:
+            raise ValueError(f"{path}:{number}: expected 'start end sing|nosing'; got {line!r}")
+        if fields[2] in ("sing", "1"):
+            sung.append([float(fields[0]), float(fields[1])])
+    return np.asarray(sung, dtype=float).reshape(-1, 2)
+
+
+def tracks(root: Path, split: str) -> list[TrackRef]:
+    """The Jamendo songs of ``split`` under ``root`` (voice task)."""
+    check_split(split)
+    filelist = require(root / "filelists" / split, dataset="Jamendo", url=URL, layout=_LAYOUT)
+    refs = []
+    for name in filelist.read_text().split():
+        audio = require(root / "audio" / name, dataset="Jamendo", url=URL, layout=_LAYOUT)
+        lab = require(root / "labels" / f"{Path(name).stem}.lab", dataset="Jamendo", url=URL, layout=_LAYOUT)
+
+        def load(sample_rate: int, audio=audio, lab=lab) -> Song:
+            return Song(audio=load_audio(audio, sample_rate), sample_rate=sample_rate, voicing=read_lab(lab),
+                        track_id=f"jamendo-{audio.stem}")
+
+        refs.append(TrackRef(f"jamendo-{audio.stem}", {"source": "jamendo", **file_identity(audio),
+                                                        "labels": file_identity(lab)}, load))
+    return refs
