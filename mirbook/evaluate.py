@@ -76,8 +76,10 @@ def _check_lists(references, estimates, *, what: str) -> None:
 def frame_intervals(n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
     """Interval ``(n_frames, 2)`` in seconds covered by each frame: centre +- half a hop, from 0."""
     centres = frame_times(n_frames, sample_rate=sample_rate, hop_length=hop_length)
-    half = hop_length / sample_rate / 2
-    return np.stack([np.maximum(centres - half, 0.0), centres + half], axis=1)
+    # one shared edge between neighbours, so intervals are exactly contiguous (mir_eval checks)
+    edges = np.append(centres, n_frames * hop_length / sample_rate) - hop_length / sample_rate / 2
+    edges[0] = 0.0
+    return np.stack([edges[:-1], edges[1:]], axis=1)
 
 
 def merge_frame_labels(labels: Sequence[str], *, sample_rate: int, hop_length: int) -> tuple[np.ndarray, list[str]]:

@@ -49,6 +49,8 @@ SONG_B = (np.array([[0.0, 0.5], [0.5, 2.0]]), ["N", "F#:min"])
 def test_frame_intervals_and_merging():
     spans = frame_intervals(3, sample_rate=SR, hop_length=HOP)
     np.testing.assert_allclose(spans, [[0.0, 0.05], [0.05, 0.15], [0.15, 0.25]])
+    long = frame_intervals(1000, sample_rate=22050, hop_length=2048)
+    assert np.array_equal(long[1:, 0], long[:-1, 1])  # exactly contiguous: mir_eval refuses overlaps
     intervals, labels = merge_frame_labels(["N", "N", "C:maj", "C:maj", "C:maj", "N"], sample_rate=SR, hop_length=HOP)
     np.testing.assert_allclose(intervals, [[0.0, 0.15], [0.15, 0.45], [0.45, 0.55]])
     assert labels == ["N", "C:maj", "N"]
