@@ -524,6 +524,14 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
             stretches[-1][1] = e
         else:
             stretches.append([s, e])
+    gaps: list[tuple[float, float]] = []
+
+    def answer(gap_start: float, gap_end: float) -> None:
+        """The lead answers the voice in its rest (the hard negative right next to the voice)."""
+        a_start, a_end = gap_start + 0.5 * beat, gap_end - 0.25 * beat
+        lead_part.notes.extend(_melody(rng, chords, a_start, a_end, beat, tonic, mode, l_low, l_high, False))
+        lead_part.phrases.append((a_start, a_end))
+
     for s, e in stretches:
         t = s + beat * int(rng.integers(0, 3))
         while t < e - 2 * beat:
@@ -537,15 +545,17 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
                 voice_part.notes += notes
                 voice_part.phrases.append((t, p_end))
                 gap_end = min(p_end + rest * beat, e - 0.5 * beat)
-                if lead_part is not None and gap_end - p_end >= 2 * beat and rng.random() < 0.6:
-                    a_start = p_end + 0.5 * beat
-                    a_end = gap_end - 0.25 * beat
-                    lead_part.notes += _melody(rng, chords, a_start, a_end, beat, tonic, mode, l_low, l_high, False)
-                    lead_part.phrases.append((a_start, a_end))
+                if gap_end - p_end >= 1.75 * beat:
+                    gaps.append((p_end, gap_end))
+                    if lead_part is not None and rng.random() < 0.7:
+                        answer(p_end, gap_end)
             elif lead_part is not None:
                 lead_part.notes += _melody(rng, chords, t, p_end, beat, tonic, mode, l_low, l_high, False)
                 lead_part.phrases.append((t, p_end))
             t = p_end + rest * beat
+    if vocals and lead_part is not None and not lead_part.phrases and gaps:
+        # a song with a lead always lets it play at least once
+        answer(*max(gaps, key=lambda g: g[1] - g[0]))
     for part in (voice_part, lead_part):
         if part is not None and part.notes:
             parts.append(part)

@@ -1,0 +1,188 @@
+"""The three task datasets and the cache: splits, items, caching, atomicity, bad input (mirbook.data)."""
+
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from mirbook.data import NO_KEY, TAG_NAMES, ChordFrames, TaggedClips, VoiceExcerpts
+from mirbook.data import cache as cache_module
+from mirbook.data.cache import ArrayCache, frontend_fingerprint
+from mirbook.data.sources import song_seed
+from mirbook.representations import CQT, Frontend, LogCompression, MelSpectrogram
+from mirbook.vocab import CHORD_LABELS, KEY_LABELS, chord_chroma
+
+DURATION = 8.0
+
+
+@pytest.fixture(scope="module")
+def cqt():
+    return Frontend(CQT(hop_length=2048, n_bins=48, f_min=65.40639132514966), LogCompression())
+
+
+@pytest.fixture(scope="module")
+def mel():
+    return Frontend(MelSpectrogram(n_mels=24, hop_length=1024), LogCompression(mode="db"))
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def _chords(split, frontend, cache_dir, n_songs=3, **kw):
+    return ChordFrames(split, n_songs=n_songs, frontend=frontend, duration=DURATION, cache_dir=cache_dir,
+                       progress=False, **kw)
+
+
+def test_chord_frames_items(cqt, cache_dir):
+    data = _chords("train", cqt, cache_dir, context=9)
+    x, chroma, label = data[len(data) // 2]
+    assert x.shape == (48, 9) and x.dtype == torch.float32
+    assert chroma.shape == (12,) and chroma.dtype == torch.float32
+    assert label.dtype == torch.int64 and 0 <= int(label) < len(CHORD_LABELS)
+    assert np.array_equal(chroma.numpy(), chord_chroma(CHORD_LABELS[int(label)]))
+    assert len(data) == sum(data.n_frames)
+    item = data.song(1)
+    assert item.features.shape == (48, data.n_frames[1]) and item.times.shape == (data.n_frames[1],)
+    # the item's label is the chord sounding at its frame's time
+    intervals, labels = item.song.chords
+    t = item.times[40]
+    k = np.flatnonzero((intervals[:, 0] <= t) & (t < intervals[:, 1]))[0]
+    assert CHORD_LABELS[int(item.targets[40])].split("/")[0] == labels[k].split("/")[0]
+    # the centre of the window is the frame itself
+    offset = data.n_frames[0]
+    assert torch.equal(data[offset + 40][0][:, 4], item.features[:, 40])
+
+
+def test_splits_are_disjoint_and_deterministic(mel, cache_dir):
+    sets = {split: VoiceExcerpts(split, n_songs=3, frontend=mel, duration=DURATION, excerpt_frames=21,
+                                 cache_dir=cache_dir, progress=False) for split in ("train", "valid", "test")}
+    ids = {split: {t.track_id for t in d.tracks} for split, d in sets.items()}
+    assert not ids["train"] & ids["valid"] and not ids["train"] & ids["test"] and not ids["valid"] & ids["test"]
+    digests = {split: {hashlib.sha1(d.example(i).audio.tobytes()).hexdigest() for i in range(d.n_songs)}
+               for split, d in sets.items()}
+    assert sum(len(v) for v in digests.values()) == 9 == len(set.union(*digests.values()))
+    again = VoiceExcerpts("train", n_songs=3, frontend=mel, duration=DURATION, excerpt_frames=21, cache_dir=False,
+                          progress=False)
+    assert [t.track_id for t in again.tracks] == [t.track_id for t in sets["train"].tracks]
+    assert all(torch.allclose(a, b) for a, b in zip(again.features, sets["train"].features))
+    assert len({song_seed(s, split, i) for s in range(3) for split in ("train", "valid", "test") for i in range(50)}) \
+        == 3 * 3 * 50
+
+
+def test_voice_excerpts_items_and_hard_negatives(mel, cache_dir):
+    data = VoiceExcerpts("valid", n_songs=4, frontend=mel, duration=15.0, excerpt_frames=21, excerpt_hop=7,
+                         cache_dir=cache_dir, progress=False)
+    x, voicing = data[3]
+    assert x.shape == (24, 21) and voicing.shape == (21,) and voicing.dtype == torch.float32
+    assert set(torch.unique(torch.cat(data.labels)).tolist()) <= {0.0, 1.0}
+    # every song carries a non-vocal lead; three in four are sung
+    assert all(len(data.example(i).lead) > 0 for i in range(data.n_songs))
+    assert [data.songs[i].has_vocals for i in range(4)] == [True, True, True, False]
+    # the last excerpt of each song ends on its last frame
+    last = [s for j, s in data._index if j == 0][-1]
+    assert last + 21 == data.n_frames[0]
+
+
+def test_tagged_clips_items(cqt, cache_dir):
+    data = TaggedClips("test", n_songs=3, frontend=cqt, duration=DURATION, clip_seconds=3.0, clips_per_song=2,
+                       cache_dir=cache_dir, progress=False)
+    x, tags, key = data[0]
+    assert x.shape == (48, data.clip_frames) and data.clip_frames == round(3.0 * 22050 / 2048)
+    assert tags.shape == (len(TAG_NAMES),) and data.tag_names == list(TAG_NAMES)
+    assert key.dtype == torch.int64 and 0 <= int(key) < 24
+    assert KEY_LABELS[int(key)] == data.songs[0].key
+    assert [data.tag_names[k] for k in torch.nonzero(tags).flatten().tolist()] == sorted(data.songs[0].tags, key=TAG_NAMES.index)
+    assert len(data) == 6 and NO_KEY == -100
+
+
+def test_cache_is_used_and_keyed_by_the_frontend(cqt, tmp_path, monkeypatch):
+    first = _chords("test", cqt, tmp_path, n_songs=2)
+    files = sorted(p.name for p in tmp_path.glob("*.npz"))
+    assert len(files) == 4  # two songs (audio + annotations) and their features
+    calls = []
+    monkeypatch.setattr("mirbook.data.sources.render_song", lambda *a, **k: calls.append(a))
+    second = _chords("test", cqt, tmp_path, n_songs=2)
+    assert not calls, "cached features must not re-render songs"
+    assert all(torch.equal(a, b) for a, b in zip(first.features, second.features))
+    other = Frontend(CQT(hop_length=2048, n_bins=36, f_min=65.40639132514966), LogCompression())
+    assert frontend_fingerprint(other) != frontend_fingerprint(cqt)
+    monkeypatch.undo()
+    third = _chords("test", other, tmp_path, n_songs=2)
+    assert third.features[0].shape[0] == 36 and len(list(tmp_path.glob("*.npz"))) == 6
+
+
+def test_interrupted_write_leaves_no_readable_partial_file(tmp_path, monkeypatch):
+    cache = ArrayCache(tmp_path)
+    cache.save("good", {"a": np.arange(3)})
+
+    class Interrupted(Exception):
+        pass
+
+    real_fdopen = cache_module.write_atomically.__globals__["os"].fdopen
+
+    class Dying:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            self.handle.write(data[: len(data) // 2])
+            self.handle.flush()
+            raise Interrupted
+
+    monkeypatch.setattr(cache_module.write_atomically.__globals__["os"], "fdopen",
+                        lambda fd, mode: Dying(real_fdopen(fd, mode)))
+    with pytest.raises(Interrupted):
+        cache.save("bad", {"a": np.arange(100000)})
+    with pytest.raises(Interrupted):
+        cache.save("good", {"a": np.arange(100000)})
+    monkeypatch.undo()
+    assert cache.load("bad") is None and not cache.path("bad").exists()
+    assert np.array_equal(cache.load("good")["a"], np.arange(3))  # the old entry survives intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.npz"]  # no temporary left behind
+    # a file truncated by something else is a miss, not a crash
+    cache.path("trunc").write_bytes(cache.path("good").read_bytes()[:40])
+    assert cache.load("trunc") is None
+
+
+class NoContract(torch.nn.Module):
+    def forward(self, x):
+        return x
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"split": "training"}, "split"),
+    ({"frontend": None}, "frontend is required"),
+    ({"frontend": NoContract()}, "sample_rate"),
+    ({"n_songs": 0}, "n_songs"),
+    ({"n_songs": None}, "n_songs"),
+    ({"context": 4}, "context"),
+    ({"duration": -1.0}, "duration"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"source": "beatles"}, "source"),
+])
+def test_bad_parameters(cqt, kwargs, match):
+    options = {"split": "train", "n_songs": 1, "frontend": cqt, "duration": DURATION, "cache_dir": False,
+               "progress": False, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        ChordFrames(options.pop("split"), **options)
+
+
+def test_bad_sizes(mel, cqt):
+    with pytest.raises(ValueError, match="excerpt_frames"):
+        VoiceExcerpts("train", n_songs=1, frontend=mel, duration=5.0, excerpt_frames=10_000, cache_dir=False,
+                      progress=False)
+    with pytest.raises(ValueError, match="clip_seconds"):
+        TaggedClips("train", n_songs=1, frontend=cqt, duration=5.0, clip_seconds=60.0, cache_dir=False,
+                    progress=False)
+    data = _chords("train", cqt, False, n_songs=1)
+    with pytest.raises(ValueError, match="song index"):
+        data.song(5)
