@@ -16,6 +16,7 @@ Tolerances (stated once, used below):
 
 from __future__ import annotations
 
+import functools
 import math
 
 import librosa
@@ -68,6 +69,12 @@ def frame_correlations(ours: np.ndarray, ref: np.ndarray) -> np.ndarray:
     a = ours - ours.mean(axis=0)
     b = ref - ref.mean(axis=0)
     return (a * b).sum(axis=0) / np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
+
+
+@functools.cache
+def default(cls):
+    """One instance per representation class with default options, shared by the tests."""
+    return cls()
 
 
 def run(module: torch.nn.Module, y: np.ndarray) -> np.ndarray:
@@ -160,16 +167,16 @@ def test_chroma_matches_librosa(name):
     assert np.abs(ours - ref)[:, kept].max() <= 0.01
 
 
-@pytest.mark.parametrize("midi", [29, 45, 57, 69, 76, 88, 100])
+@pytest.mark.parametrize("midi", [29, 57, 76, 100])
 def test_pure_tones_peak_on_their_bin_and_pitch_class(midi):
     t = np.arange(SR) / SR
     y = (0.5 * np.sin(2 * np.pi * 440.0 * 2 ** ((midi - 69) / 12) * t)).astype(np.float32)
     middle = slice(10, -10)
-    ours = run(CQT(), y)[:, middle].argmax(axis=0)
+    ours = run(default(CQT), y)[:, middle].argmax(axis=0)
     ref = np.abs(librosa.cqt(y, sr=SR))[:, middle].argmax(axis=0)
     np.testing.assert_array_equal(ours, ref)
     assert set(ours.tolist()) == {midi - 24}  # bin 0 is C1 = MIDI 24
-    chroma = run(Chroma(), y)[:, middle].argmax(axis=0)
+    chroma = run(default(Chroma), y)[:, middle].argmax(axis=0)
     ref_chroma = librosa.feature.chroma_cqt(y=y, sr=SR, tuning=0.0)[:, middle].argmax(axis=0)
     np.testing.assert_array_equal(chroma, ref_chroma)
     assert set(chroma.tolist()) == {midi % 12}  # index 0 = C
@@ -188,7 +195,7 @@ def test_batch_items_are_independent_of_each_other():
     """A batch gives each clip exactly what it gets alone (the CQT packs clips side by side)."""
     n = min(len(v) for v in SIGNALS.values())
     y = np.stack([SIGNALS["chords"][:n], SIGNALS["noise"][:n], SIGNALS["chirp"][:n]])
-    for module in (STFT(), MelSpectrogram(), CQT(), Chroma()):
+    for module in map(default, (STFT, MelSpectrogram, CQT, Chroma)):
         with torch.no_grad():
             together = module(torch.from_numpy(y))
             for i in range(len(y)):
@@ -199,7 +206,8 @@ def test_batch_items_are_independent_of_each_other():
 def test_contract_attributes_and_shapes():
     y = torch.from_numpy(SIGNALS["chords"])
     n_frames = 1 + y.shape[-1] // 512
-    for module, n_bins in ((STFT(), 1025), (MelSpectrogram(), 128), (CQT(), 84), (Chroma(), 12)):
+    for cls, n_bins in ((STFT, 1025), (MelSpectrogram, 128), (CQT, 84), (Chroma, 12)):
+        module = default(cls)
         assert (module.sample_rate, module.hop_length, module.n_bins) == (22050, 512, n_bins)
         assert all(isinstance(v, int) for v in (module.sample_rate, module.hop_length, module.n_bins))
         assert module(y).shape == (1, n_bins, n_frames)
@@ -225,7 +233,7 @@ def test_frontend_forwards_contract_and_composes():
 
 
 def test_log_compression_matches_numpy_and_librosa():
-    power = run(MelSpectrogram(), SIGNALS["chords"])
+    power = run(default(MelSpectrogram), SIGNALS["chords"])
     x = torch.from_numpy(power)
     np.testing.assert_allclose(LogCompression(mode="log", eps=1e-6)(x).numpy(), np.log(power + 1e-6), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(
@@ -240,7 +248,7 @@ def test_log_compression_matches_numpy_and_librosa():
 
 
 def test_gradients_flow_through_every_representation():
-    for module in (STFT(), MelSpectrogram(), CQT(), Chroma()):
+    for module in map(default, (STFT, MelSpectrogram, CQT, Chroma)):
         x = torch.from_numpy(SIGNALS["chords"][:8192].copy()).requires_grad_(True)
         module(x).sum().backward()
         assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
@@ -265,8 +273,9 @@ def test_cuda_matches_cpu():
         torch.testing.assert_close(gpu, cpu, rtol=1e-3, atol=1e-4 * float(cpu.abs().max()))
 
 
-@pytest.mark.parametrize("module", [STFT(), MelSpectrogram(), CQT(), Chroma()], ids=["stft", "mel", "cqt", "chroma"])
-def test_bad_audio_is_refused_with_a_clear_message(module):
+@pytest.mark.parametrize("cls", [STFT, MelSpectrogram, CQT, Chroma], ids=["stft", "mel", "cqt", "chroma"])
+def test_bad_audio_is_refused_with_a_clear_message(cls):
+    module = default(cls)
     good = torch.from_numpy(SIGNALS["noise"])
     with pytest.raises(ValueError, match="too short"):
         module(good[:100])
