@@ -111,6 +111,26 @@ class NoteSynth:
     def _ring(self, frequency: float, n: int, velocity: float) -> np.ndarray:
         raise NotImplementedError
 
+    def _periodic(self, base: float, harmonics, amplitudes, n: int) -> np.ndarray:
+        """A steady periodic tone: partials ``harmonics`` (ints) x ``base`` Hz with ``amplitudes``.
+
+        One period goes into a 2048-point wavetable (random partial phases; partials at or above
+        0.47 x sample rate are left out) that is read at a constant rate with linear
+        interpolation: a few operations per sample, whatever the number of partials.
+        """
+        harmonics = np.asarray(harmonics, dtype=float)
+        keep = (harmonics * base < 0.47 * self.sample_rate) & (np.asarray(amplitudes) > 0)
+        size = 2048
+        grid = np.arange(size) * (2 * np.pi / size)
+        phases = self.rng.uniform(0, 2 * np.pi, harmonics.size)[keep]
+        table = (np.asarray(amplitudes, dtype=float)[keep, None]
+                 * np.sin(harmonics[keep, None] * grid[None, :] + phases[:, None])).sum(axis=0)
+        table = np.append(table, table[0]).astype(np.float32)
+        position = (np.arange(n, dtype=np.float64) * (base * size / self.sample_rate)) % size
+        index = position.astype(np.int32)
+        frac = (position - index).astype(np.float32)
+        return table[index] * (1 - frac) + table[index + 1] * frac
+
     def _additive(self, frequencies: np.ndarray, amplitudes: np.ndarray, n: int,
                   decays: np.ndarray | None = None) -> np.ndarray:
         """Sum of sinusoids (band-limited below Nyquist), each optionally decaying exponentially."""
@@ -183,7 +203,7 @@ class Organ(NoteSynth):
         self.tremolo = (self.rng.uniform(4.0, 7.0), self.rng.uniform(0.0, 0.15))
 
     def _ring(self, frequency, n, velocity):
-        tone = self._additive(self.ratios * frequency, self.levels, n)
+        tone = self._periodic(frequency / 2, (2 * self.ratios).astype(int), self.levels, n)
         t = np.arange(n, dtype=np.float32) / self.sample_rate
         rate, depth = self.tremolo
         return tone * ((1 - depth) + depth * np.sin(_TWO_PI * np.float32(rate) * t))
@@ -203,8 +223,8 @@ class Strings(NoteSynth):
     def _ring(self, frequency, n, velocity):
         k = np.arange(1, 16)
         amps = k ** -self.tilt
-        return self._additive(k * frequency * (1 + self.detune), amps, n) + \
-            self._additive(k * frequency * (1 - self.detune), amps, n)
+        return self._periodic(frequency * (1 + self.detune), k, amps, n) + \
+            self._periodic(frequency * (1 - self.detune), k, amps, n)
 
 
 class Cello(Strings):
@@ -230,7 +250,7 @@ class Pad(NoteSynth):
     def _ring(self, frequency, n, velocity):
         k = np.arange(1, 10)
         amps = k ** -2.0
-        return sum(self._additive(k * frequency * (1 + d), amps, n) for d in (-self.detune, 0.0, self.detune))
+        return sum(self._periodic(frequency * (1 + d), k, amps, n) for d in (-self.detune, 0.0, self.detune))
 
 
 class Brass(NoteSynth):
@@ -244,8 +264,8 @@ class Brass(NoteSynth):
 
     def _ring(self, frequency, n, velocity):
         k = np.arange(1, 13)
-        steady = self._additive(k * frequency, k ** -1.8, n)
-        bright = self._additive(k * frequency, k ** -0.8, n)
+        steady = self._periodic(frequency, k, k ** -1.8, n)
+        bright = self._periodic(frequency, k, k ** -0.8, n)
         t = np.arange(n, dtype=np.float32) / self.sample_rate
         mix = np.float32(velocity) * np.exp(-np.float32(self.blare) * t)
         return steady + mix * bright

@@ -19,8 +19,8 @@ def active_rms(x: np.ndarray, *, threshold: float = 1e-4) -> float:
     peak = float(np.abs(x).max()) if x.size else 0.0
     if peak == 0.0:
         return 0.0
-    active = x[np.abs(x) > threshold * peak]
-    return float(np.sqrt(np.mean(active.astype(np.float64) ** 2)))
+    active = np.count_nonzero(np.abs(x) > threshold * peak)
+    return float(np.sqrt(np.dot(x, x) / active))
 
 
 def room_impulse_response(rng: np.random.Generator, sample_rate: int, rt60: float) -> np.ndarray:
@@ -55,7 +55,7 @@ def apply_eq(x: np.ndarray, sample_rate: int, *, low_cut: float, high_cut: float
 
 def add_noise(x: np.ndarray, rng: np.random.Generator, *, snr_db: float, reference_rms: float) -> np.ndarray:
     """Add pinkish (1/f-tilted) background noise ``snr_db`` below ``reference_rms``."""
-    white = rng.standard_normal(x.size)
-    pink = signal.lfilter([0.05, -0.04], [1, -0.95], white)
-    pink *= reference_rms * 10 ** (-snr_db / 20) / (np.sqrt(np.mean(pink**2)) + 1e-12)
-    return (x + pink.astype(np.float32)).astype(np.float32)
+    white = rng.standard_normal(x.size, dtype=np.float32)
+    pink = signal.lfilter(np.array([0.05, -0.04], dtype=np.float32), np.array([1, -0.95], dtype=np.float32), white)
+    pink *= np.float32(reference_rms * 10 ** (-snr_db / 20) / (np.sqrt(np.dot(pink, pink) / pink.size) + 1e-12))
+    return (x + pink).astype(np.float32)

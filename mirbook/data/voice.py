@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import signal
+from scipy.ndimage import uniform_filter1d
 
 from mirbook.data.expression import harmonic_source, pitch_contour
 from mirbook.data.instruments import midi_to_hz
@@ -155,8 +156,7 @@ class SingingVoice:
             segments.append((onset, end, self.vowel_sos[vowel], 1.0 * note.velocity))
         xf = int(0.015 * sr)
         # smooth the voicing gate (5 ms) so unvoiced gaps do not click
-        smooth = max(1, int(0.005 * sr))
-        gate = np.convolve(gate, np.ones(smooth, dtype=np.float32) / smooth, mode="same")
+        gate = uniform_filter1d(gate, max(1, int(0.005 * sr)), mode="nearest")
         voiced = source * gate
         for s, e, sos, level in segments:
             if e <= s:
