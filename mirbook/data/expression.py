@@ -60,7 +60,8 @@ def harmonic_source(f0: np.ndarray, sample_rate: int, amplitudes: np.ndarray, rn
     table = (np.asarray(amplitudes[:k_max])[:, None] * np.sin(k[:, None] * grid[None, :])).sum(axis=0)
     table = np.append(table, table[0]).astype(np.float32)
     cycles = np.cumsum(f0) / sample_rate + rng.uniform(0, 1)
-    position = ((cycles - np.floor(cycles)) * size).astype(np.float32)
+    # float32 rounding can turn a phase just below one cycle into exactly `size`: wrap it to 0
+    position = ((cycles - np.floor(cycles)) * size).astype(np.float32) % np.float32(size)
     index = position.astype(np.int32)
     frac = position - index
     return table[index] * (1 - frac) + table[index + 1] * frac
