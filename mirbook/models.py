@@ -1,15 +1,15 @@
 """The six reference models of the paper's Section 5.7 (Figure 13), built from ``mirbook.layers``.
 
-=============== ================================= ============================== =========================
-registry key    class                             notation (Section 5.7)         task (book chapter)
-=============== ================================= ============================== =========================
-deep_chroma     :class:`DeepChroma`               d2-d2-d2-d1                    chroma, chords
-conv2d_voice    :class:`Conv2dVoiceDetector`      c2-c2-p1-c2-c2-p1-c2-p1-d1-d1-d1 singing voice
-brnn_voice      :class:`BRNNVoiceDetector`        r1-r1-d1                       singing voice
-conv1d_tagger   :class:`Conv1dTagger`             c1-p1-c1-p1-d1-d1-d1           tags + key
-conv2d_tagger   :class:`Conv2dTagger`             c2-p2-c2-p2-c2-p2-d2           tags + key
-crnn_tagger     :class:`CRNNTagger`               c2-p2-c2-p2-r1-r2-d1           tags + key
-=============== ================================= ============================== =========================
+============= ============================ ================================ ===================
+registry key  class                        notation (Section 5.7)           task (book chapter)
+============= ============================ ================================ ===================
+deep_chroma   :class:`DeepChroma`          d2-d2-d2-d1                      chroma, chords
+conv2d_voice  :class:`Conv2dVoiceDetector` c2-c2-p1-c2-c2-p1-c2-p1-d1-d1-d1 singing voice
+brnn_voice    :class:`BRNNVoiceDetector`   r1-r1-d1                         singing voice
+conv1d_tagger :class:`Conv1dTagger`        c1-p1-c1-p1-d1-d1-d1             tags + key
+conv2d_tagger :class:`Conv2dTagger`        c2-p2-c2-p2-c2-p2-d2             tags + key
+crnn_tagger   :class:`CRNNTagger`          c2-p2-c2-p2-r1-r2-d1             tags + key
+============= ============================ ================================ ===================
 
 Every model consumes a *representation batch* ``(batch, bins, frames)`` -- what the datasets of
 ``mirbook.data`` yield -- and carries the recipe of its input: :meth:`ReferenceModel.frontend`
@@ -218,7 +218,7 @@ class DeepChroma(ReferenceModel):
     The first d2 reads the whole window; the next two are dense layers on that window's
     summary (context 1), which the tutorial still writes as d2.
     ``"cpu"`` preset (the defaults): a 12-bins-per-octave CQT, 6 octaves from C2, at 22.05 kHz,
-    hop 2048 (10.8 fps), the same 15-frame context, three layers of 128 units.
+    hop 2048 (10.8 fps), the same 15-frame context and dropout, three layers of 128 units.
 
     Input ``(batch, n_bins, frames >= context)``; ``forward`` returns :class:`ChromaOutput`
     with ``frames - context + 1`` centre frames (one for a single window, as ``ChordFrames``
@@ -240,7 +240,7 @@ class DeepChroma(ReferenceModel):
     }
 
     def __init__(self, *, frontend: dict | None = None, context: int = 15, hidden: Sequence[int] = (128, 128, 128),
-                 dropout: float = 0.3):
+                 dropout: float = 0.5):
         frontend = frontend or {"representation": "cqt", "log": "log", "sample_rate": 22050, "hop_length": 2048,
                                 "f_min": 65.40639132514966, "n_bins": 72, "bins_per_octave": 12}
         if isinstance(context, bool) or not isinstance(context, int) or context < 1 or context % 2 == 0:
