@@ -45,12 +45,12 @@ _NUMERALS = {
 _TRANSITIONS = {
     "major": {
         "I": {"IV": 3, "V": 2.5, "vi": 3, "ii": 2, "iii": 0.7, "bVII": 0.5, "iv": 0.4, "bVI": 0.4,
-              "II": 0.5, "III": 0.4, "VI": 0.3},
+              "II": 0.3, "III": 0.3, "VI": 0.2},
         "ii": {"V": 5, "vi": 0.5, "IV": 0.5},
         "iii": {"vi": 3, "IV": 2, "ii": 0.5},
         "IV": {"V": 3, "I": 2, "ii": 1, "iv": 0.7, "vi": 1, "bVII": 0.4},
         "V": {"I": 5, "vi": 2, "IV": 0.7},
-        "vi": {"ii": 2, "IV": 3, "V": 1.5, "iii": 0.5, "II": 0.5},
+        "vi": {"ii": 2, "IV": 3, "V": 1.5, "iii": 0.5, "II": 0.3},
         "iv": {"I": 2, "V": 1},
         "bVI": {"bVII": 2, "V": 1, "IV": 0.5, "I": 0.5},
         "bVII": {"I": 3, "IV": 1},
@@ -218,7 +218,8 @@ def _phrase_progression(rng: np.random.Generator, mode: str, n_slots: int) -> li
     if n_slots <= 2:
         return [tonic] * n_slots
     cadence = _weighted_choice(rng, _CADENCES[mode])
-    chords = [tonic]
+    # the tonic is often prolonged over the phrase's first bar: the key is heard at once
+    chords = [tonic] * (2 if n_slots >= 8 and rng.random() < 0.5 else 1)
     while len(chords) < n_slots - 2:
         chords.append(_weighted_choice(rng, _TRANSITIONS[mode][chords[-1]]))
     return chords + list(cadence)
@@ -416,6 +417,9 @@ def _melody(rng, chords: list[ChordEvent], start: float, end: float, beat: float
         on_strong = abs(((t - start) / beat) % 2) < 1e-6 or i == len(durations) - 1
         if chord is not None and on_strong:
             tones = [j for j, p in enumerate(pitches) if p % 12 in chord.pitch_classes]
+            if i == len(durations) - 1 and chord.root == tonic and rng.random() < 0.7:
+                # phrases that end on the tonic chord mostly end on the tonic itself
+                tones = [j for j, p in enumerate(pitches) if p % 12 == tonic] or tones
             if tones:
                 idx = min(tones, key=lambda j: abs(j - idx))
         if sung:
