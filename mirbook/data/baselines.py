@@ -63,15 +63,7 @@ def template_chords(audio, sample_rate: int, *, hop_length: int = 2048, no_chord
     scores[0] = no_chord
     posteriors = np.exp(sharpness * (scores - scores.max(axis=0, keepdims=True)))
     posteriors /= posteriors.sum(axis=0, keepdims=True)
-    return _contiguous(*decode_chords(posteriors, sample_rate=sample_rate, hop_length=hop_length, smooth=smooth))
-
-
-def _contiguous(intervals: np.ndarray, labels: list) -> tuple[np.ndarray, list]:
-    """Each interval starts exactly where the previous ends: centre +- half-hop arithmetic can
-    leave one-ulp overlaps, which mir_eval's segmentation scores reject."""
-    intervals = intervals.copy()
-    intervals[1:, 0] = intervals[:-1, 1]
-    return intervals, labels
+    return decode_chords(posteriors, sample_rate=sample_rate, hop_length=hop_length, smooth=smooth)
 
 
 def energy_voicing(vocal_stem, sample_rate: int, *, hop_length: int = 512, frame_length: int = 512,
@@ -91,6 +83,5 @@ def energy_voicing(vocal_stem, sample_rate: int, *, hop_length: int = 512, frame
     if peak <= 0:
         return np.zeros((0, 2))
     voiced = 20 * np.log10(np.maximum(rms, 1e-12) / peak) > threshold_db
-    intervals, labels = _contiguous(*merge_frame_labels(list(voiced), sample_rate=sample_rate,
-                                                        hop_length=hop_length))
+    intervals, labels = merge_frame_labels(list(voiced), sample_rate=sample_rate, hop_length=hop_length)
     return intervals[np.array(labels, dtype=bool)].reshape(-1, 2)
