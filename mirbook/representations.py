@@ -253,8 +253,12 @@ def _framed_matmul(flat: torch.Tensor, weight: torch.Tensor, *, batch: int, segm
 def _flat_batch(x: torch.Tensor, *, segment: int, margin: int) -> torch.Tensor:
     """Lay out ``x`` ``(batch, n)`` as ``margin`` zeros + per-clip zero-padded segments + ``margin`` zeros."""
     batch, n_samples = x.shape
-    flat = x.new_zeros(2 * margin + batch * segment)
-    flat[margin : margin + batch * segment].view(batch, segment)[:, :n_samples] = x
+    flat = x.new_empty(2 * margin + batch * segment)
+    flat[:margin] = 0.0
+    flat[margin + batch * segment :] = 0.0
+    clips = flat[margin : margin + batch * segment].view(batch, segment)
+    clips[:, :n_samples] = x
+    clips[:, n_samples:] = 0.0
     return flat
 
 
