@@ -389,6 +389,9 @@ class Conv2dVoiceDetector(ReferenceModel):
         """Binary cross-entropy of each window against the voicing of its centre frame.
 
         ``batch = (x (B, n_bins, T), voicing (B, T))`` as ``VoiceExcerpts`` yields, ``T >= n_frames``.
+        Each of the ``T - n_frames + 1`` windows is a full pass through the network, so train on
+        excerpts of exactly ``n_frames`` (``VoiceExcerpts(excerpt_frames=model.n_frames,
+        excerpt_hop=...)``), as Schlüter & Grill do.
         """
         x, voicing = batch
         centre = self.n_frames // 2
