@@ -22,7 +22,7 @@ from mirbook.data.voice import SingingVoice
 __all__ = ["render_song", "GENERATOR_VERSION", "F0_HOP"]
 
 #: Bump when the generator changes what a seed renders: it is part of every cache key.
-GENERATOR_VERSION = "1.2"
+GENERATOR_VERSION = "1.3"
 
 #: Time step of the f0 annotation in seconds (mir_eval.melody's customary 10 ms).
 F0_HOP = 0.01
