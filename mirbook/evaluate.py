@@ -22,6 +22,7 @@ sample_rate`` seconds and, as an interval, covers half a hop on either side (fro
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import mir_eval
@@ -205,9 +206,11 @@ def choose_voicing_threshold(references: Sequence, probabilities: Sequence, *, s
     candidates = np.linspace(0.05, 0.95, 19) if candidates is None else np.asarray(candidates, dtype=float)
     if candidates.size == 0:
         raise ValueError("candidates is empty: give at least one threshold in (0, 1)")
-    accuracy = [evaluate_voicing(references, probabilities, threshold=float(t), sample_rate=sample_rate,
-                                 hop_length=hop_length, median_filter=median_filter)["Frame Accuracy"]
-                for t in candidates]
+    with warnings.catch_warnings():  # extreme candidates may voice no frame at all; that is expected here
+        warnings.filterwarnings("ignore", message=".*no voiced frames", category=UserWarning)
+        accuracy = [evaluate_voicing(references, probabilities, threshold=float(t), sample_rate=sample_rate,
+                                     hop_length=hop_length, median_filter=median_filter)["Frame Accuracy"]
+                    for t in candidates]
     return float(candidates[int(np.argmax(accuracy))])
 
 
