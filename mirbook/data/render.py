@@ -22,13 +22,13 @@ from mirbook.data.voice import SingingVoice
 __all__ = ["render_song", "GENERATOR_VERSION", "F0_HOP"]
 
 #: Bump when the generator changes what a seed renders: it is part of every cache key.
-GENERATOR_VERSION = "1.3"
+GENERATOR_VERSION = "1.4"
 
 #: Time step of the f0 annotation in seconds (mir_eval.melody's customary 10 ms).
 F0_HOP = 0.01
 
 # mixing levels of the stems relative to the accompaniment, in dB: (mean, spread)
-_LEVELS = {"comp": (0.0, 2.0), "bass": (-2.0, 2.0), "drums": (-1.0, 2.5), "vocals": (3.0, 2.0), "lead": (2.0, 2.0)}
+_LEVELS = {"comp": (0.0, 2.0), "bass": (-2.0, 2.0), "drums": (-1.0, 2.5), "vocals": (5.0, 2.0), "lead": (4.0, 2.0)}
 
 
 def _check_options(seed, style, duration, sample_rate, vocals, lead):
