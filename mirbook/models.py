@@ -124,14 +124,27 @@ class ReferenceModel(nn.Module):
     presets: dict[str, dict] = {"cpu": {}}
     min_frames: int = 1
 
-    def __init__(self, *, frontend: dict, config: dict):
+    def __init__(self, *, frontend: dict, config: dict, transpose: int = 0):
         super().__init__()
         self.frontend_spec = dict(frontend)
         self.n_bins = _frontend_bins(self.frontend_spec)
         self.sample_rate = int(self.frontend_spec.get("sample_rate", 22050))
         self.hop_length = int(self.frontend_spec.get("hop_length", 512))
-        self.config = copy.deepcopy(config)  # the keyword arguments, for checkpoints
+        self.config = copy.deepcopy({**config, **({"transpose": transpose} if transpose else {})})  # for checkpoints
         self.input_norm = nn.BatchNorm1d(self.n_bins)
+        if isinstance(transpose, bool) or not isinstance(transpose, int) or not 0 <= transpose <= 11:
+            raise ValueError(f"transpose must be an int of semitones in [0, 11]; got {transpose!r}")
+        bins_per_octave = self.frontend_spec.get("bins_per_octave", 12)
+        if transpose and (self.frontend_spec.get("representation") != "cqt" or bins_per_octave % 12):
+            raise ValueError("transpose needs a CQT frontend with a multiple of 12 bins per octave; "
+                             f"got {self.frontend_spec.get('representation')!r} with {bins_per_octave} bins per octave")
+        self.transpose, self.bins_per_semitone = transpose, bins_per_octave // 12
+
+    def random_semitones(self, batch_size: int) -> torch.Tensor:
+        """Training-time transposition of each example, uniform in ``[-transpose, transpose]`` (0 in eval mode)."""
+        if not (self.training and self.transpose):
+            return torch.zeros(batch_size, dtype=torch.long, device=self.device)
+        return torch.randint(-self.transpose, self.transpose + 1, (batch_size,), device=self.device)
 
     @classmethod
     def from_preset(cls, preset: str = "cpu", **overrides) -> "ReferenceModel":
@@ -184,6 +197,39 @@ def _centre_pad(x: torch.Tensor, context: int) -> torch.Tensor:
     """Pad the frame axis so a window of ``context`` frames is centred on every frame (edge values)."""
     left = context // 2
     return F.pad(x, (left, context - 1 - left), mode="replicate")
+
+
+def transpose_spectrogram(x: torch.Tensor, semitones: torch.Tensor, *, bins_per_semitone: int) -> torch.Tensor:
+    """Move each example of a log-frequency batch ``(batch, bins, frames)`` up by ``semitones[b]``.
+
+    On a CQT a transposition is a shift along the bins (Section 3.2, Eq. 4): bin ``f`` of the
+    result is bin ``f - bins_per_semitone * semitones[b]`` of the input; bins shifted in from
+    outside are filled with the batch example's smallest value (silence on a log scale). Used
+    for transposition augmentation (Section 5.1: data preprocessing) by the models whose
+    ``transpose`` option is set; chords and keys move with it (:func:`transpose_labels`).
+    """
+    batch, bins, frames = x.shape
+    source = torch.arange(bins, device=x.device)[None, :] - bins_per_semitone * semitones.to(x.device)[:, None]
+    inside = (source >= 0) & (source < bins)
+    shifted = x.gather(1, source.clamp(0, bins - 1)[:, :, None].expand(batch, bins, frames))
+    return torch.where(inside[:, :, None], shifted, x.amin(dim=(1, 2), keepdim=True))
+
+
+def transpose_labels(semitones: torch.Tensor, *, chroma: torch.Tensor | None = None, chords: torch.Tensor | None = None,
+                     keys: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """Transpose targets with the audio: chroma ``(batch, 12)`` rolled, chord (``CHORD_LABELS``)
+    and key (``KEY_LABELS``) indices moved by ``semitones[b]``; 'N' and unknown keys (-100) stay."""
+    out = []
+    if chroma is not None:
+        source = (torch.arange(12, device=chroma.device)[None, :] - semitones[:, None]) % 12
+        out.append(chroma.gather(1, source))
+    if chords is not None:
+        root, minor = (chords - 1) % 12, (chords > 12).long()
+        out.append(torch.where(chords == 0, chords, 1 + 12 * minor + (root + semitones) % 12))
+    if keys is not None:
+        moved = 12 * (keys // 12) + (keys % 12 + semitones) % 12
+        out.append(torch.where(keys == IGNORE_KEY, keys, moved))
+    return out
 
 
 def _hidden_stack(block, sizes: Sequence[int], first: int, **options) -> tuple[nn.ModuleList, int]:
@@ -240,15 +286,15 @@ class DeepChroma(ReferenceModel):
     }
 
     def __init__(self, *, frontend: dict | None = None, context: int = 15, hidden: Sequence[int] = (128, 128, 128),
-                 dropout: float = 0.5):
+                 dropout: float = 0.5, transpose: int = 0):
         frontend = frontend or {"representation": "cqt", "log": "log", "sample_rate": 22050, "hop_length": 2048,
                                 "f_min": 65.40639132514966, "n_bins": 72, "bins_per_octave": 12}
         if isinstance(context, bool) or not isinstance(context, int) or context < 1 or context % 2 == 0:
             raise ValueError(f"context must be a positive odd number of frames (centred); got {context!r}")
         if len(hidden) < 1:
             raise ValueError(f"hidden must list at least one layer size; got {hidden!r}")
-        super().__init__(frontend=frontend, config={"frontend": frontend, "context": context,
-                                                    "hidden": tuple(hidden), "dropout": dropout})
+        super().__init__(frontend=frontend, transpose=transpose,
+                         config={"frontend": frontend, "context": context, "hidden": tuple(hidden), "dropout": dropout})
         self.context = self.min_frames = context
         layers = [D2(self.n_bins, hidden[0], context=context)]
         for v_in, v_out in zip(hidden[:-1], hidden[1:]):
@@ -285,8 +331,13 @@ class DeepChroma(ReferenceModel):
         """Binary cross-entropy on the 12 chroma targets plus cross-entropy on the chord label.
 
         ``batch = (x (B, n_bins, context), chroma (B, 12), label (B,))`` as ``ChordFrames`` yields.
+        With ``transpose=k`` each training example is first transposed by a random number of
+        semitones in ``[-k, k]``, its targets with it (:func:`transpose_spectrogram`).
         """
         x, chroma, label = batch
+        semitones = self.random_semitones(len(x))
+        x = transpose_spectrogram(x, semitones, bins_per_semitone=self.bins_per_semitone)
+        chroma, label = transpose_labels(semitones, chroma=chroma, chords=label)
         out = self.forward(x)
         return (F.binary_cross_entropy_with_logits(out.chroma[..., 0], chroma.float())
                 + F.cross_entropy(out.chords[..., 0], label.long()))
@@ -492,11 +543,18 @@ class BRNNVoiceDetector(ReferenceModel):
 
 
 class _Tagger(ReferenceModel):
-    """Shared head and loss of the three taggers: one dense output split into tags and key."""
+    """Shared head and loss of the three taggers: one dense output split into tags and key.
+
+    The cpu presets of all three read a log CQT (84 semitone bins from C1, hop 1024 at
+    22.05 kHz) instead of a mel spectrogram, because the key head needs semitone resolution
+    that mel bands below about 1 kHz lack, and they train with random transpositions of up to
+    6 semitones (``transpose=6``), which shows every key in every song. Paper presets: neither.
+    """
 
     task = "tags"
 
-    def __init__(self, *, frontend: dict, config: dict, n_tags: int, tag_names: Sequence[str] | None):
+    def __init__(self, *, frontend: dict, config: dict, n_tags: int, tag_names: Sequence[str] | None,
+                 transpose: int = 0):
         if tag_names is not None:
             tag_names = tuple(str(t) for t in tag_names)
             if n_tags is None:
@@ -505,7 +563,8 @@ class _Tagger(ReferenceModel):
                 raise ValueError(f"tag_names has {len(tag_names)} names but n_tags is {n_tags}")
         if isinstance(n_tags, bool) or not isinstance(n_tags, int) or n_tags < 1:
             raise ValueError(f"n_tags must be a positive int; got {n_tags!r}")
-        super().__init__(frontend=frontend, config={**config, "n_tags": n_tags, "tag_names": tag_names})
+        super().__init__(frontend=frontend, config={**config, "n_tags": n_tags, "tag_names": tag_names},
+                         transpose=transpose)
         self.n_tags, self.tag_names = n_tags, tag_names
 
     def _split(self, logits: torch.Tensor) -> TagOutput:
@@ -515,9 +574,14 @@ class _Tagger(ReferenceModel):
         """Binary cross-entropy on the tags plus cross-entropy on the key.
 
         ``batch = (x (B, n_bins, T), tags (B, n_tags), key (B,))`` as ``TaggedClips`` yields;
-        clips whose key is ``-100`` (unknown) do not enter the key term.
+        clips whose key is ``-100`` (unknown) do not enter the key term. With ``transpose=k``
+        each training clip is first transposed by a random number of semitones in ``[-k, k]``
+        and its key with it (tags do not change), as in key-detection training practice.
         """
         x, tags, key = batch
+        semitones = self.random_semitones(len(x))
+        x = transpose_spectrogram(x, semitones, bins_per_semitone=self.bins_per_semitone)
+        (key,) = transpose_labels(semitones, keys=key)
         out = self.forward(x)
         loss = F.binary_cross_entropy_with_logits(out.tags, tags.float())
         known = key != IGNORE_KEY  # real tagging datasets (MagnaTagATune, GTZAN) have no key
@@ -528,10 +592,6 @@ class _Tagger(ReferenceModel):
 
 _CPU_TAGGER_FRONTEND = {"representation": "cqt", "log": "log", "sample_rate": 22050, "hop_length": 1024,
                         "f_min": 32.70319566257483, "n_bins": 84, "bins_per_octave": 12}
-_CPU_TAGGER_NOTE = (
-    "The cpu presets read a log CQT (84 semitone bins from C1, hop 1024 at 22.05 kHz) instead of a mel "
-    "spectrogram: the key head needs semitone resolution, which mel bands below about 1 kHz lack."
-)
 
 
 class Conv1dTagger(_Tagger):
@@ -561,16 +621,17 @@ class Conv1dTagger(_Tagger):
             "pool": 4,
             "dense": (100,),
             "n_tags": 50,
+            "transpose": 0,
         },
     }
 
     def __init__(self, *, frontend: dict | None = None, channels: Sequence[int] = (32, 32), kernel_size: int = 8,
                  pool: int = 4, dense: Sequence[int] = (64, 64), dropout: float = 0.0, n_tags: int | None = None,
-                 tag_names: Sequence[str] | None = None):
+                 tag_names: Sequence[str] | None = None, transpose: int = 6):
         frontend = frontend or dict(_CPU_TAGGER_FRONTEND)
         if n_tags is None and tag_names is None:
             n_tags = 50
-        super().__init__(frontend=frontend, n_tags=n_tags, tag_names=tag_names,
+        super().__init__(frontend=frontend, n_tags=n_tags, tag_names=tag_names, transpose=transpose,
                          config={"frontend": frontend, "channels": tuple(channels), "kernel_size": kernel_size,
                                  "pool": pool, "dense": tuple(dense), "dropout": dropout})
         layers, width = [], self.n_bins
@@ -616,18 +677,19 @@ class Conv2dTagger(_Tagger):
             "channels": (128, 384, 768, 2048),
             "pools": ((2, 4), (4, 5), (3, 8), (4, 8)),
             "n_tags": 50,
+            "transpose": 0,
         },
     }
 
     def __init__(self, *, frontend: dict | None = None, channels: Sequence[int] = (16, 32, 32),
                  pools: Sequence[tuple[int, int]] = ((2, 2), (2, 4), (3, 4)), dropout: float = 0.0,
-                 n_tags: int | None = None, tag_names: Sequence[str] | None = None):
+                 n_tags: int | None = None, tag_names: Sequence[str] | None = None, transpose: int = 6):
         frontend = frontend or dict(_CPU_TAGGER_FRONTEND)
         if n_tags is None and tag_names is None:
             n_tags = 50
         if len(channels) != len(pools) or not channels:
             raise ValueError(f"channels and pools must have the same non-zero length; got {channels!r} and {pools!r}")
-        super().__init__(frontend=frontend, n_tags=n_tags, tag_names=tag_names,
+        super().__init__(frontend=frontend, n_tags=n_tags, tag_names=tag_names, transpose=transpose,
                          config={"frontend": frontend, "channels": tuple(channels),
                                  "pools": tuple(tuple(p) for p in pools), "dropout": dropout})
         layers, width, bins, frames = [], 1, 1, 1
@@ -673,18 +735,20 @@ class CRNNTagger(_Tagger):
             "conv_dropout": 0.1,
             "dropout": 0.3,
             "n_tags": 50,
+            "transpose": 0,
         },
     }
 
     def __init__(self, *, frontend: dict | None = None, channels: Sequence[int] = (16, 32),
                  pools: Sequence[tuple[int, int]] = ((4, 2), (4, 2)), rnn_hidden: int = 32, conv_dropout: float = 0.0,
-                 dropout: float = 0.0, n_tags: int | None = None, tag_names: Sequence[str] | None = None):
+                 dropout: float = 0.0, n_tags: int | None = None, tag_names: Sequence[str] | None = None,
+                 transpose: int = 6):
         frontend = frontend or dict(_CPU_TAGGER_FRONTEND)
         if n_tags is None and tag_names is None:
             n_tags = 50
         if len(channels) != len(pools) or not channels:
             raise ValueError(f"channels and pools must have the same non-zero length; got {channels!r} and {pools!r}")
-        super().__init__(frontend=frontend, n_tags=n_tags, tag_names=tag_names,
+        super().__init__(frontend=frontend, n_tags=n_tags, tag_names=tag_names, transpose=transpose,
                          config={"frontend": frontend, "channels": tuple(channels),
                                  "pools": tuple(tuple(p) for p in pools), "rnn_hidden": rnn_hidden,
                                  "conv_dropout": conv_dropout, "dropout": dropout})
