@@ -230,7 +230,7 @@ def _halfband_lowpass(pass_edge: float) -> np.ndarray:
 
 
 def _framed_matmul(flat: torch.Tensor, weight: torch.Tensor, *, batch: int, segment: int, margin: int,
-                   hop: int, left_pad: int) -> torch.Tensor:
+                   hop: int, left_pad: int, out: torch.Tensor | None = None) -> torch.Tensor:
     """Apply ``weight`` ``(N, C)`` to every ``hop``-spaced, ``N``-long frame of a flat batch.
 
     ``flat`` holds ``margin`` zeros, then ``batch`` segments of ``segment`` samples (each a
@@ -239,15 +239,22 @@ def _framed_matmul(flat: torch.Tensor, weight: torch.Tensor, *, batch: int, segm
     Returns ``(batch, segment // hop, C)``. The frames are never copied out: with
     ``m = ceil(N / hop)``, every m-th frame forms a matrix whose rows are ``m * hop >= N``
     samples apart, i.e. a strided view that BLAS reads in place, so the whole batch costs ``m``
-    large matrix products. This is what makes the CQT below fast on a CPU.
+    large matrix products. This is what makes the CQT below fast on a CPU. Without autograd,
+    ``out`` (a contiguous tensor of ``batch * segment // hop * C`` values) receives the result
+    in place, sparing a copy.
     """
     n_taps, n_out = weight.shape
     m = 1 << (-(-n_taps // hop) - 1).bit_length()  # a power of two keeps segment sizes small
     stride = m * hop
     rows = batch * segment // stride
     base = margin - left_pad
-    phases = [flat.as_strided((rows, n_taps), (stride, 1), base + b * hop) @ weight for b in range(m)]
-    return torch.stack(phases, dim=1).view(batch, segment // hop, n_out)
+    frames = [flat.as_strided((rows, n_taps), (stride, 1), base + b * hop) for b in range(m)]
+    if out is None:
+        return torch.stack([phase @ weight for phase in frames], dim=1).view(batch, segment // hop, n_out)
+    target = out.view(rows, m, n_out)
+    for b, phase in enumerate(frames):
+        torch.mm(phase, weight, out=target[:, b])
+    return out.view(batch, segment // hop, n_out)
 
 
 def _flat_batch(x: torch.Tensor, *, segment: int, margin: int) -> torch.Tensor:
@@ -273,17 +280,19 @@ class CQT(nn.Module):
     * the kernels are librosa's wavelet filters (``librosa.filters.wavelet``: Hann window, L1
       norm, FFT-domain sparsity 0.01, librosa's length scaling), built once at construction;
     * librosa multiplies each frame's FFT by the sparse kernel. Both steps are linear, so they
-      are folded into one real ``(n_fft, 2 * bins)`` matrix (the inverse DFT of the sparse
-      kernel: real and imaginary parts), registered as a buffer. An octave then costs one
-      strided matrix product over all frames of the batch (see ``_framed_matmul``), which runs
-      at BLAS speed instead of many small FFTs;
+      are folded into one real ``(n_fft, 2 * bins)`` matrix (the sparse kernel taken back to
+      the time domain, real and imaginary parts), registered as a buffer. An octave then costs
+      a few strided matrix products over all frames of the batch (see ``_framed_matmul``), at
+      BLAS speed instead of many small FFTs;
     * decimation by two between octaves is a zero-phase Kaiser FIR designed from the kernels'
       actual bandwidth (flat where the kernels read, ~120 dB down where aliases would land),
       applied the same way as a banded matrix product.
 
     With the defaults it reproduces ``np.abs(librosa.cqt(y, sr=22050, hop_length=512,
     n_bins=84, bins_per_octave=12))`` (per-frame correlation > 0.9999; the only difference is
-    librosa's soxr resampler). Output ``(batch, n_bins, 1 + samples // hop_length)``, lowest
+    librosa's soxr resampler, which also ends a clip differently, so the frames within half the
+    longest filter of the end agree less closely; against librosa with
+    ``res_type="polyphase"`` they agree too). Output ``(batch, n_bins, 1 + samples // hop_length)``, lowest
     bin first; inputs shorter than ``hop_length`` samples are refused. Differentiable.
     Chapter: "MIR problems and audio representations"; used by :class:`Chroma`.
 
@@ -396,11 +405,18 @@ class CQT(nn.Module):
 
     def _halve(self, flat: torch.Tensor, *, batch: int, segment: int, n_samples: int) -> torch.Tensor:
         """Low-pass and keep every second sample of each clip of a flat batch (next level's layout)."""
-        y = _framed_matmul(flat, self.decimator, batch=batch, segment=segment, margin=self._margin,
-                           hop=2 * self.decimator.shape[1], left_pad=self._fir_pad)
-        y = y.reshape(batch, segment // 2)
-        y[:, (n_samples + 1) // 2 :] = 0.0  # each clip ends at ceil(n / 2), as after librosa's resampling
-        return torch.nn.functional.pad(y.reshape(-1), (self._margin, self._margin))
+        half, margin = segment // 2, self._margin
+        options = dict(batch=batch, segment=segment, margin=margin, hop=2 * self.decimator.shape[1], left_pad=self._fir_pad)
+        if torch.is_grad_enabled() and flat.requires_grad:
+            y = _framed_matmul(flat, self.decimator, **options).reshape(batch, half)
+            y[:, (n_samples + 1) // 2 :] = 0.0  # each clip ends at ceil(n / 2), as after librosa's resampling
+            return torch.nn.functional.pad(y.reshape(-1), (margin, margin))
+        out = flat.new_empty(2 * margin + batch * half)  # inference: write straight into the next layout
+        out[:margin] = 0.0
+        out[margin + batch * half :] = 0.0
+        _framed_matmul(flat, self.decimator, out=out[margin : margin + batch * half], **options)
+        out[margin : margin + batch * half].view(batch, half)[:, (n_samples + 1) // 2 :] = 0.0
+        return out
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         x = as_waveform_batch(waveform, min_samples=self.hop_length).to(self.decimator.dtype)

@@ -322,3 +322,14 @@ def test_bad_options_are_refused():
     with pytest.raises(ValueError, match="CQT magnitude of shape"):
         Chroma().fold(torch.ones(1, 84, 3))
     assert math.isinf(Chroma().norm)
+
+
+def test_autograd_and_inference_paths_agree():
+    """The CQT writes decimated signals in place when no gradient is needed; both paths agree."""
+    y = torch.from_numpy(SIGNALS["chords"][:16384].copy())
+    for module in map(default, (CQT, Chroma)):
+        with torch.no_grad():
+            inference = module(y)
+        with_graph = module(y.clone().requires_grad_(True))
+        assert with_graph.requires_grad
+        torch.testing.assert_close(with_graph.detach(), inference, rtol=1e-5, atol=1e-6)
