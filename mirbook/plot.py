@@ -1,0 +1,95 @@
+"""Figure helpers shared by the book's model chapters (paper Section 5.7).
+
+Each function draws on a matplotlib ``Axes`` (a new figure when ``ax`` is None) and returns it,
+so a chapter can add titles or combine panels. Plotting code lives here only when two chapters
+would otherwise both write it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["plot_history", "plot_voicing"]
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_history(history: dict, *, ax=None, title: str | None = None):
+    """Training and validation loss per epoch from ``mirbook.train.fit``'s history (Section 2.2).
+
+    The best epoch (whose weights ``fit`` restores) is marked. Chapters: every model chapter
+    under ``book/models/`` (e.g. ``conv2d_voice.ipynb``, ``brnn_voice.ipynb``).
+    """
+    for key in ("epoch", "train_loss", "valid_loss"):
+        if key not in history:
+            raise ValueError(f"history must be the dict mirbook.train.fit returns; it lacks {key!r}")
+    if len(history["epoch"]) == 0:
+        raise ValueError("history holds no epoch: nothing to plot")
+    ax = _axes(ax, (6, 3))
+    ax.plot(history["epoch"], history["train_loss"], "o-", label="training")
+    if not np.all(np.isnan(history["valid_loss"])):
+        ax.plot(history["epoch"], history["valid_loss"], "s-", label="validation")
+    best = history.get("best_epoch", 0)
+    if best:
+        ax.axvline(best, color="grey", linestyle=":", label=f"best epoch ({best})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _shade(ax, intervals, *, color, label, alpha):
+    for k, (start, end) in enumerate(np.asarray(intervals, dtype=float).reshape(-1, 2)):
+        ax.axvspan(start, end, color=color, alpha=alpha, label=label if k == 0 else None)
+
+
+def plot_voicing(features, times, *, reference=None, lead=None, probabilities=None, threshold: float | None = None,
+                 ax=None, title: str | None = None):
+    """A representation ``(bins, frames)`` with voiced intervals and a detector's output over it.
+
+    ``reference``: the voiced intervals ``(n, 2)`` in seconds (shaded green); ``lead``: the
+    intervals of a non-vocal lead (the hard negatives, shaded red); ``probabilities``: one
+    voicing probability per frame, drawn as a white curve on a 0-1 scale over the image with
+    ``threshold`` dashed. Chapters: ``book/models/conv2d_voice.ipynb``, ``book/models/brnn_voice.ipynb``
+    (Section 5.7.1, singing-voice detection).
+    """
+    features = np.asarray(getattr(features, "numpy", lambda: features)(), dtype=float)
+    times = np.asarray(times, dtype=float)
+    if features.ndim != 2 or features.shape[1] != len(times):
+        raise ValueError(f"features must be (bins, frames) with one frame per time; got shape {features.shape} "
+                         f"and {len(times)} times")
+    ax = _axes(ax, (10, 3))
+    step = times[1] - times[0] if len(times) > 1 else 1.0
+    extent = (times[0] - step / 2, times[-1] + step / 2, -0.5, features.shape[0] - 0.5)
+    ax.imshow(features, origin="lower", aspect="auto", extent=extent, cmap="magma")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("bin")
+    overlay = ax.twinx()
+    overlay.set_ylim(0, 1.02)
+    overlay.set_ylabel("voicing probability")
+    if reference is not None:
+        _shade(overlay, reference, color="tab:green", label="voice (reference)", alpha=0.25)
+    if lead is not None:
+        _shade(overlay, lead, color="tab:red", label="non-vocal lead", alpha=0.18)
+    if probabilities is not None:
+        p = np.asarray(getattr(probabilities, "numpy", lambda: probabilities)(), dtype=float)
+        if p.shape != times.shape:
+            raise ValueError(f"probabilities must have one value per frame ({len(times)}); got shape {p.shape}")
+        overlay.plot(times, p, color="white", linewidth=1.2, label="detector output")
+        if threshold is not None:
+            overlay.axhline(threshold, color="white", linestyle="--", linewidth=0.8, label=f"threshold {threshold:.2f}")
+    handles, labels = overlay.get_legend_handles_labels()
+    if handles:
+        overlay.legend(handles, labels, loc="upper right", fontsize="small", framealpha=0.8)
+    overlay.set_xlim(extent[0], extent[1])
+    if title:
+        ax.set_title(title)
+    return ax

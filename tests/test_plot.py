@@ -1,0 +1,41 @@
+"""Smoke tests of the shared figure helpers (Agg backend, no display)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from mirbook.plot import plot_history, plot_voicing  # noqa: E402
+
+
+def test_plot_history_draws_both_curves_and_marks_the_best_epoch():
+    history = {"epoch": [1, 2, 3], "train_loss": [0.7, 0.5, 0.4], "valid_loss": [0.6, 0.45, 0.5], "best_epoch": 2}
+    ax = plot_history(history)
+    assert len(ax.lines) == 3  # training, validation, best-epoch marker
+    assert list(ax.lines[1].get_ydata()) == [0.6, 0.45, 0.5]
+    plt.close("all")
+
+
+def test_plot_history_rejects_what_fit_does_not_return():
+    with pytest.raises(ValueError, match="valid_loss"):
+        plot_history({"epoch": [1], "train_loss": [0.5]})
+
+
+def test_plot_voicing_overlays_reference_lead_and_probabilities():
+    times = np.arange(100) * 0.05
+    ax = plot_voicing(np.random.default_rng(0).random((40, 100)), times, reference=[[1.0, 2.0], [3.0, 4.0]],
+                      lead=[[2.0, 3.0]], probabilities=np.linspace(0, 1, 100), threshold=0.5)
+    overlay = [a for a in ax.figure.axes if a is not ax][0]
+    assert len(overlay.patches) == 3  # two voiced spans, one lead span
+    assert np.allclose(overlay.lines[0].get_ydata(), np.linspace(0, 1, 100))
+    plt.close("all")
+
+
+def test_plot_voicing_checks_shapes():
+    with pytest.raises(ValueError, match="one frame per time"):
+        plot_voicing(np.zeros((40, 10)), np.arange(9))
+    with pytest.raises(ValueError, match="one value per frame"):
+        plot_voicing(np.zeros((40, 10)), np.arange(10), probabilities=np.zeros(9))
