@@ -75,7 +75,11 @@ def _check_lists(references, estimates, *, what: str) -> None:
 
 
 def frame_intervals(n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
-    """Interval ``(n_frames, 2)`` in seconds covered by each frame: centre +- half a hop, from 0."""
+    """Interval ``(n_frames, 2)`` in seconds covered by each frame: centre +- half a hop, from 0.
+
+    The bridge from frame-wise outputs (time-varying problems, Section 5.7.1) to mir_eval's
+    interval annotations; used by the deep chroma and voice chapters via the functions below.
+    """
     centres = frame_times(n_frames, sample_rate=sample_rate, hop_length=hop_length)
     # one shared edge between neighbours, so intervals are exactly contiguous (mir_eval checks)
     edges = np.append(centres, n_frames * hop_length / sample_rate) - hop_length / sample_rate / 2
@@ -84,7 +88,10 @@ def frame_intervals(n_frames: int, *, sample_rate: int, hop_length: int) -> np.n
 
 
 def merge_frame_labels(labels: Sequence[str], *, sample_rate: int, hop_length: int) -> tuple[np.ndarray, list[str]]:
-    """Merge runs of equal per-frame labels into ``(intervals (n, 2), labels)`` (mir_eval's format)."""
+    """Merge runs of equal per-frame labels into ``(intervals (n, 2), labels)`` (mir_eval's format).
+
+    Used by :func:`decode_chords` (deep chroma chapter) and :func:`voiced_intervals` (voice chapters).
+    """
     labels = list(labels)
     if not labels:
         raise ValueError("labels is empty: at least one frame expected")
@@ -137,7 +144,10 @@ def evaluate_chords(references: Sequence[tuple], estimates: Sequence[tuple]) -> 
 
 
 def intervals_to_frames(intervals, n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
-    """Boolean ``(n_frames,)``: frame ``i`` is True when its centre lies in one of ``intervals``."""
+    """Boolean ``(n_frames,)``: frame ``i`` is True when its centre lies in one of ``intervals``.
+
+    Frame-wise voicing targets and references (voice chapters; ``mirbook.data.VoiceExcerpts``).
+    """
     intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
     times = frame_times(n_frames, sample_rate=sample_rate, hop_length=hop_length)
     if len(intervals) == 0:

@@ -51,7 +51,10 @@ def _to(batch, device: torch.device):
 @torch.no_grad()
 def evaluate_loss(model: torch.nn.Module, data, *, batch_size: int = 64, device="auto",
                   loss_fn: Callable | None = None) -> float:
-    """Mean loss of ``model`` over ``data`` (Dataset or DataLoader) in evaluation mode, batch-size weighted."""
+    """Mean loss of ``model`` over ``data`` (Dataset or DataLoader) in evaluation mode, batch-size weighted.
+
+    The validation loss of :func:`fit` (Section 2.2), and a quick check in every model chapter.
+    """
     device = resolve_device(device)
     loader = _loader(data, batch_size=batch_size, shuffle=False, seed=0, name="data")
     loss_fn = loss_fn or (lambda m, b: m.loss(b))
