@@ -118,7 +118,13 @@ class STFT(nn.Module):
         self.register_buffer("window", torch.hann_window(self.win_length, periodic=True), persistent=False)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        return self._spectrogram(as_waveform_batch(waveform, min_samples=self.win_length))
+        x = as_waveform_batch(waveform, min_samples=self.win_length)
+        # Clips go through in chunks of about 2**20 samples: the windowed frames and the complex
+        # spectrum of a whole batch are each ~4x the audio (16 clips of 30 s: ~170 MB each), so
+        # chunking bounds peak memory to the output plus one chunk's intermediates.
+        per_chunk = max(1, _CHUNK_SAMPLES // x.shape[-1])
+        chunks = [self._spectrogram(part) for part in x.split(per_chunk)]
+        return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
 
     def _spectrogram(self, x: torch.Tensor) -> torch.Tensor:
         """The transform of an already checked ``(batch, samples)`` float tensor."""
