@@ -8,8 +8,10 @@ representation, the time ratio librosa / mirbook (goals: mel >= 3x, CQT and chro
     python benchmarks/representations.py --memory   # peak memory, one subprocess per method
 
 librosa works on one clip at a time (it is given the clips in a loop, its documented usage);
-mirbook takes the batch as one tensor. Both use the threads the machine offers
-(``--threads`` sets torch's); the report states them.
+mirbook takes the batch as one tensor. By default torch runs on one thread, as librosa's FFTs
+do, so the ratio compares the algorithms core for core and stays meaningful on a shared or
+busy machine (on an oversubscribed CPU, torch's multi-threaded kernels wait for each other and
+lose far more than they gain). ``--threads N`` measures torch with N threads.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memory", action="store_true", help="report peak memory instead of time")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per method (median reported)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, like librosa's FFTs)")
     args = parser.parse_args()
 
     import torch
