@@ -657,15 +657,18 @@ class Conv2dTagger(_Tagger):
     """Fully convolutional 2-D tagger, c2-p2-c2-p2-c2-p2-d2 (Section 5.7.2; Choi et al. 2016).
 
     3x3 convolutions with batch norm and ELU, each followed by max pooling, see the input at
-    coarser and coarser scales; the last pooling is global (max over what remains), so any clip
-    long enough for the pools works, and one dense layer (sigmoid tags, softmax key) reads that
-    summary of the whole clip -- the tutorial writes it d2 since it covers every frame.
+    coarser and coarser scales; then a global max over the remaining frames (so any clip long
+    enough for the pools works), and one dense layer (sigmoid tags, softmax key) reads the
+    channels at every remaining frequency position -- the tutorial writes it d2 since it covers
+    every frame. Pooling along frequency makes the features blind to *where* in pitch a
+    pattern sits, which tags tolerate but the key does not: hence the cpu preset pools along
+    time only, and its dense layer sees each of the 84 semitone bins.
 
     Published configuration (``"paper"`` preset), Choi, Fazekas & Sandler (2016), FCN-4:
     96 mel bands at 12 kHz (n_fft 512, hop 256), 1366 frames (29.1 s); conv 3x3 with 128, 384,
     768 and 2048 filters, max-pools (2, 4), (4, 5), (3, 8), (4, 8) in (bins, frames); batch
     norm, ELU; 50 sigmoid tags. Four blocks, so its layers read c2-p2-c2-p2-c2-p2-c2-p2-d2.
-    ``"cpu"`` preset: three blocks of 16, 32, 32 filters, pools (2, 2), (2, 4), (3, 4).
+    ``"cpu"`` preset: three blocks of 16, 32, 32 filters, pools (1, 2), (1, 4), (1, 4).
     """
 
     notation = "c2-p2-c2-p2-c2-p2-d2"
@@ -682,7 +685,7 @@ class Conv2dTagger(_Tagger):
     }
 
     def __init__(self, *, frontend: dict | None = None, channels: Sequence[int] = (16, 32, 32),
-                 pools: Sequence[tuple[int, int]] = ((2, 2), (2, 4), (3, 4)), dropout: float = 0.0,
+                 pools: Sequence[tuple[int, int]] = ((1, 2), (1, 4), (1, 4)), dropout: float = 0.0,
                  n_tags: int | None = None, tag_names: Sequence[str] | None = None, transpose: int = 6):
         frontend = frontend or dict(_CPU_TAGGER_FRONTEND)
         if n_tags is None and tag_names is None:
@@ -692,19 +695,19 @@ class Conv2dTagger(_Tagger):
         super().__init__(frontend=frontend, n_tags=n_tags, tag_names=tag_names, transpose=transpose,
                          config={"frontend": frontend, "channels": tuple(channels),
                                  "pools": tuple(tuple(p) for p in pools), "dropout": dropout})
-        layers, width, bins, frames = [], 1, 1, 1
+        layers, width, bins, frames = [], 1, self.n_bins, 1
         for n, pool in zip(channels, pools):
             layers += [C2(width, n, activation="elu", batch_norm=True), P2(pool)]
-            width, bins, frames = n, bins * pool[0], frames * pool[1]
-        if bins > self.n_bins:
-            raise ValueError(f"the poolings {pools} need at least {bins} bins; the frontend gives {self.n_bins}")
+            width, bins, frames = n, bins // pool[0], frames * pool[1]
+        if bins < 1:
+            raise ValueError(f"the poolings {pools} need more than the frontend's {self.n_bins} bins")
         self.convs = nn.Sequential(*layers)
         self.min_frames = frames
-        self.output = D2(width, self.n_tags + N_KEYS, context=1, activation=None, dropout=dropout)
+        self.output = D2(width * bins, self.n_tags + N_KEYS, context=1, activation=None, dropout=dropout)
 
     def forward(self, x: torch.Tensor) -> TagOutput:
         h = self.convs(self.input_norm(self.check_features(x)))
-        return self._split(self.output(h.amax(dim=(2, 3))))
+        return self._split(self.output(h.amax(dim=3).flatten(1)))  # max over time; bins keep their place
 
 
 class CRNNTagger(_Tagger):
@@ -720,7 +723,8 @@ class CRNNTagger(_Tagger):
     conv blocks of 64, 128, 128, 128 filters with max-pools (2, 2), (3, 3), (4, 4), (4, 4),
     dropout 0.1; two GRU layers of 32 units, dropout 0.3, 50 sigmoid tags. Its layers read
     c2-p2-c2-p2-c2-p2-c2-p2-r1-r2-d1. ``"cpu"`` preset: two blocks of 16 and 32 filters, pools
-    (4, 2) and (4, 2), GRUs of 32.
+    (1, 2) and (1, 2) -- along time only, so the GRUs see every semitone bin and can tell the
+    key -- and GRUs of 32.
     """
 
     notation = "c2-p2-c2-p2-r1-r2-d1"
@@ -740,7 +744,7 @@ class CRNNTagger(_Tagger):
     }
 
     def __init__(self, *, frontend: dict | None = None, channels: Sequence[int] = (16, 32),
-                 pools: Sequence[tuple[int, int]] = ((4, 2), (4, 2)), rnn_hidden: int = 32, conv_dropout: float = 0.0,
+                 pools: Sequence[tuple[int, int]] = ((1, 2), (1, 2)), rnn_hidden: int = 32, conv_dropout: float = 0.0,
                  dropout: float = 0.0, n_tags: int | None = None, tag_names: Sequence[str] | None = None,
                  transpose: int = 6):
         frontend = frontend or dict(_CPU_TAGGER_FRONTEND)
