@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_voicing"]
+__all__ = ["plot_history", "plot_voicing", "plot_tag_scores", "plot_kernels"]
 
 
 def _axes(ax, figsize):
@@ -93,3 +93,69 @@ def plot_voicing(features, times, *, reference=None, lead=None, probabilities=No
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_tag_scores(scores: dict, *, reference=(), ax=None, title: str | None = None):
+    """A tagger's probability per tag as bars, the reference tags of the clip highlighted.
+
+    ``scores``: ``{tag: probability}`` as ``mirbook.predict.predict_tags`` returns;
+    ``reference``: the clip's true tags (drawn in a strong colour, the others pale), so a
+    reader sees at a glance which true tags rank high. Chapters: ``book/models/conv1d_tagger.ipynb``,
+    ``conv2d_tagger.ipynb``, ``crnn_tagger.ipynb`` (Section 5.7.2).
+    """
+    if not isinstance(scores, dict) or not scores:
+        raise ValueError(f"scores must be a non-empty dict {{tag: probability}}; got {type(scores).__name__}")
+    reference = set(reference)
+    unknown = reference - set(scores)
+    if unknown:
+        raise ValueError(f"reference tags {sorted(unknown)} are not among the scored tags {list(scores)}")
+    ax = _axes(ax, (10, 3))
+    names = list(scores)
+    colours = ["tab:blue" if name in reference else "lightgrey" for name in names]
+    ax.bar(range(len(names)), [float(scores[n]) for n in names], color=colours)
+    ax.axhline(0.5, color="black", linestyle=":", linewidth=0.8)
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability")
+    ax.set_title(title or "predicted tags (blue: in the reference, grey: not)")
+    return ax
+
+
+def plot_kernels(weights, *, columns: int = 8, xlabel: str = "frame", ylabel: str = "bin", titles=None,
+                 figsize_per_kernel: tuple[float, float] = (1.2, 1.2)):
+    """A grid of first-layer convolution kernels, one image per kernel (paper Figures 9 and 10).
+
+    ``weights``: ``(kernels, height, width)`` (e.g. a Conv1d's ``(filters, bins, frames)`` or a
+    Conv2d's ``(filters, 1, 3, 3)`` squeezed), torch or numpy. Each kernel gets its own
+    symmetric colour scale (red positive, blue negative), so its *shape* is what shows.
+    Returns the figure. Chapters: ``book/models/conv1d_tagger.ipynb``, ``conv2d_tagger.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if hasattr(weights, "detach"):  # a torch tensor
+        weights = weights.detach().cpu().numpy()
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 3 or w.shape[0] == 0:
+        raise ValueError(f"weights must have shape (kernels, height, width); got {w.shape}")
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"columns must be a positive int; got {columns!r}")
+    if titles is not None and len(titles) != len(w):
+        raise ValueError(f"{len(w)} kernels but {len(titles)} titles")
+    rows = -(-len(w) // columns)
+    cols = min(columns, len(w))
+    fig, axes = plt.subplots(rows, cols, figsize=(figsize_per_kernel[0] * cols, figsize_per_kernel[1] * rows),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(w):
+            ax.axis("off")
+            continue
+        limit = np.abs(w[k]).max() or 1.0
+        ax.imshow(w[k], origin="lower", aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(str(titles[k]), fontsize="small")
+    axes[-1, 0].set_xlabel(xlabel)
+    axes[-1, 0].set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig

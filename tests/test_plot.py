@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mirbook.plot import plot_history, plot_voicing  # noqa: E402
+from mirbook.plot import plot_history, plot_kernels, plot_tag_scores, plot_voicing  # noqa: E402
 
 
 def test_plot_history_draws_both_curves_and_marks_the_best_epoch():
@@ -39,3 +39,36 @@ def test_plot_voicing_checks_shapes():
         plot_voicing(np.zeros((40, 10)), np.arange(9))
     with pytest.raises(ValueError, match="one value per frame"):
         plot_voicing(np.zeros((40, 10)), np.arange(10), probabilities=np.zeros(9))
+
+
+def test_plot_tag_scores_highlights_the_reference_tags():
+    ax = plot_tag_scores({"rock": 0.9, "piano": 0.2, "vocal": 0.7}, reference=["rock", "vocal"])
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [0.9, 0.2, 0.7]
+    assert ax.patches[0].get_facecolor() == ax.patches[2].get_facecolor() != ax.patches[1].get_facecolor()
+    plt.close("all")
+
+
+def test_plot_tag_scores_rejects_unknown_reference_tags():
+    with pytest.raises(ValueError, match="jazz"):
+        plot_tag_scores({"rock": 0.9}, reference=["jazz"])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot_tag_scores({})
+
+
+def test_plot_kernels_draws_one_image_per_kernel_with_a_symmetric_scale():
+    import torch
+
+    fig = plot_kernels(torch.randn(5, 3, 3), columns=4)
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 5 and len(fig.axes) == 8  # 2 rows of 4, three left empty
+    low, high = images[0].get_clim()
+    assert low == -high
+    plt.close("all")
+
+
+def test_plot_kernels_checks_shapes():
+    with pytest.raises(ValueError, match="kernels, height, width"):
+        plot_kernels(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="titles"):
+        plot_kernels(np.zeros((2, 3, 3)), titles=["a"])
