@@ -30,16 +30,6 @@ from mirbook.models import MODELS
 from mirbook.vocab import CHORD_LABELS, KEY_LABELS, chord_index
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread (two spin-waiting threads on a busy 2-core box are 20x slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 SR, HOP = 22050, 2205  # 0.1 s per frame, so times are easy to read
 
 SONG_A = (np.array([[0.0, 1.0], [1.0, 2.5], [2.5, 4.0]]), ["C:maj", "A:min", "G:7"])

@@ -7,16 +7,6 @@ from torch import nn
 from mirbook.layers import C1, C2, D1, D2, P1, P2, R1, R2
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread (two spin-waiting threads on a busy 2-core box are 20x slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.mark.parametrize("frames", [1, 7, 40])
 def test_d1_maps_every_frame(frames):
     layer = D1(10, 4, activation=None)

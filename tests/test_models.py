@@ -10,15 +10,6 @@ from mirbook.vocab import CHORD_LABELS, chord_chroma
 TAGGERS = ["conv1d_tagger", "conv2d_tagger", "crnn_tagger"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread (two spin-waiting threads on a busy 2-core box are 20x slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _batch(model, n=8, frames=None, seed=0):
     """A random batch in the format of the dataset the model trains on."""
     g = torch.Generator().manual_seed(seed)

@@ -10,15 +10,6 @@ from mirbook.predict import features_for, predict, predict_chords, predict_tags,
 from mirbook.vocab import CHORD_LABELS, KEY_LABELS
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread (two spin-waiting threads on a busy 2-core box are 20x slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _chord_audio(sample_rate, seconds=6.0):
     """A C major then an A minor triad (three sines each), 3 s each."""
     t = np.arange(int(sample_rate * seconds)) / sample_rate

@@ -11,15 +11,6 @@ from mirbook.models import MODELS
 from mirbook.train import evaluate_loss, fit, load_checkpoint, save_checkpoint, write_atomically
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread (two spin-waiting threads on a busy 2-core box are 20x slower)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _voice_data(model, n=32, frames=24, seed=0):
     """Voicing that a BRNN can learn: a frame is voiced when bin 3 of the input is positive."""
     g = torch.Generator().manual_seed(seed)
