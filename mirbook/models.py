@@ -263,8 +263,12 @@ class DeepChroma(ReferenceModel):
     30 Hz (180 bins, up to 5.5 kHz) at 44.1 kHz, hop 4096 samples (10.8 frames per second).
     The first d2 reads the whole window; the next two are dense layers on that window's
     summary (context 1), which the tutorial still writes as d2.
-    ``"cpu"`` preset (the defaults): a 12-bins-per-octave CQT, 6 octaves from C2, at 22.05 kHz,
-    hop 2048 (10.8 fps), the same 15-frame context and dropout, three layers of 128 units.
+    ``"cpu"`` preset (the defaults, plus random transposition by up to 6 semitones): a CQT with
+    the paper's 24 bins per octave, 6 octaves from C2, at 22.05 kHz, hop 2048 (10.8 fps), the
+    same 15-frame context and dropout, three layers of 128 units. Both choices were measured in
+    the deep chroma chapter: 12 bins per octave cost about 0.05 majmin WCSR (a note leaks into
+    its neighbours and blurs the third), and without transposition the model overfits
+    (train about 0.95, test 0.73-0.84).
 
     Input ``(batch, n_bins, frames >= context)``; ``forward`` returns :class:`ChromaOutput`
     with ``frames - context + 1`` centre frames (one for a single window, as ``ChordFrames``
@@ -275,7 +279,7 @@ class DeepChroma(ReferenceModel):
     notation = "d2-d2-d2-d1"
     task = "chords"
     presets = {
-        "cpu": {},
+        "cpu": {"transpose": 6},
         "paper": {
             "frontend": {"representation": "cqt", "log": "log", "sample_rate": 44100, "hop_length": 4096,
                          "f_min": 30.0, "n_bins": 180, "bins_per_octave": 24},
@@ -288,7 +292,7 @@ class DeepChroma(ReferenceModel):
     def __init__(self, *, frontend: dict | None = None, context: int = 15, hidden: Sequence[int] = (128, 128, 128),
                  dropout: float = 0.5, transpose: int = 0):
         frontend = frontend or {"representation": "cqt", "log": "log", "sample_rate": 22050, "hop_length": 2048,
-                                "f_min": 65.40639132514966, "n_bins": 72, "bins_per_octave": 12}
+                                "f_min": 65.40639132514966, "n_bins": 144, "bins_per_octave": 24}
         if isinstance(context, bool) or not isinstance(context, int) or context < 1 or context % 2 == 0:
             raise ValueError(f"context must be a positive odd number of frames (centred); got {context!r}")
         if len(hidden) < 1:
