@@ -14,7 +14,7 @@ PY := $(ENV_DIR)/bin/python
 STAMP := $(ENV_DIR)/.mirbook-installed
 PYTHON_FOR_VENV ?= python3
 
-.PHONY: test book env unit notebooks book-check benchmarks strip clean
+.PHONY: test book env unit notebooks book-check benchmarks comparison strip clean
 
 env: $(STAMP)
 
@@ -50,6 +50,11 @@ book: env
 
 benchmarks: env
 	"$(PY)" benchmarks/representations.py
+
+# Runs every model chapter with seeds 0, 1 and 2 (about an hour on 2 CPU cores) and updates
+# benchmarks/results/model_comparison.json, which book/models/comparison.ipynb reads.
+comparison: env
+	"$(PY)" benchmarks/model_comparison.py
 
 # Removes outputs and execution counts from every notebook (the policy tests/test_notebooks.py checks).
 strip: env
