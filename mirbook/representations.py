@@ -37,8 +37,12 @@ __all__ = [
 
 # librosa.note_to_hz("C1"): the default lowest CQT bin, as in librosa.
 C1_HZ = 32.70319566257483
-# Samples per chunk when a batch is processed in pieces to bound intermediate memory.
-_CHUNK_SAMPLES = 2**20
+# Frames (all clips together) transformed per step on a CPU: the windowed frames, their spectrum
+# and its power then stay in the core's cache from one step to the next (about 1 MB each with
+# n_fft=2048) instead of streaming the whole batch through memory once per step.
+_CPU_FRAMES_PER_STEP = 128
+# Neighbouring mel bands multiplied together with the STFT bins they cover (see MelSpectrogram).
+_MEL_GROUP = 16
 
 
 def frame_times(n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
@@ -80,10 +84,15 @@ def _check_choice(value, name: str, choices: tuple) -> None:
 class STFT(nn.Module):
     """Magnitude (``power=1``) or power (``power=2``) short-time Fourier transform, Eq. 2.
 
-    Wraps ``torch.stft`` with a periodic Hann window; with the defaults it equals
-    ``np.abs(librosa.stft(y, n_fft=2048, hop_length=512)) ** power``. Output
+    A periodic Hann window and ``torch.fft.rfft`` over the frames, like ``torch.stft``; with the
+    defaults it equals ``np.abs(librosa.stft(y, n_fft=2048, hop_length=512)) ** power``. Output
     ``(batch, n_fft // 2 + 1, 1 + samples // hop_length)``; inputs shorter than one window
     (``win_length`` samples) are refused. Chapter: "MIR problems and audio representations".
+
+    On a CPU the frames go through in steps of about 128 (all clips together), so each step's
+    frames, spectrum and magnitude stay in cache; the frames that lie wholly inside a clip are
+    strided views of it (no padded copy of the batch), only the few frames that overlap the
+    padding at either end are built from a padded copy of the clips' ends.
 
     Keyword-only options (defaults): ``sample_rate=22050``, ``n_fft=2048``, ``hop_length=512``,
     ``win_length=None`` (= n_fft), ``power=1.0`` (``None`` returns the complex STFT),
@@ -115,35 +124,65 @@ class STFT(nn.Module):
         self.center = bool(center)
         self.pad_mode = pad_mode
         self.n_bins = self.n_fft // 2 + 1
-        self.register_buffer("window", torch.hann_window(self.win_length, periodic=True), persistent=False)
+        # A shorter window sits in the middle of the n_fft samples, as in torch.stft and librosa.
+        left = (self.n_fft - self.win_length) // 2
+        window = torch.zeros(self.n_fft)
+        window[left : left + self.win_length] = torch.hann_window(self.win_length, periodic=True)
+        self.register_buffer("window", window, persistent=False)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         x = as_waveform_batch(waveform, min_samples=self.win_length)
-        # Clips go through in chunks of about 2**20 samples: the windowed frames and the complex
-        # spectrum of a whole batch are each ~4x the audio (16 clips of 30 s: ~170 MB each), so
-        # chunking bounds peak memory to the output plus one chunk's intermediates.
-        per_chunk = max(1, _CHUNK_SAMPLES // x.shape[-1])
-        chunks = [self._spectrogram(part) for part in x.split(per_chunk)]
-        return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+        return self._spectrogram(x)
+
+    def _frame_pieces(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """All frames of ``x`` ``(batch, n)`` in order, as ``(batch, frames, n_fft)`` pieces.
+
+        Frame ``i`` starts at sample ``i * hop_length - n_fft // 2`` of the padded clip
+        (``center=True``). The middle piece is a strided view of ``x`` (the frames wholly inside
+        the clip); the head and tail pieces come from padding only the clips' first and last
+        ``n_fft + hop_length`` samples or so. A clip too short for that is padded whole.
+        """
+        n_fft, hop, n = self.n_fft, self.hop_length, x.shape[-1]
+        pad = n_fft // 2 if self.center else 0
+        n_frames = 1 + (n + 2 * pad - n_fft) // hop
+        first = -(-pad // hop)  # first frame wholly inside the clip
+        last = min(n_frames - 1, (n + pad - n_fft) // hop)  # last one
+        head_end = max((first - 1) * hop + n_fft - pad, pad + 1)  # reflect padding reads pad + 1 samples
+        if last < first or head_end > n:
+            padded = torch.nn.functional.pad(x, (pad, pad), mode=self.pad_mode) if pad else x
+            return [padded.unfold(-1, n_fft, hop)]
+        pieces = []
+        if first > 0:
+            head = torch.nn.functional.pad(x[:, :head_end], (pad, 0), mode=self.pad_mode)
+            pieces.append(head.unfold(-1, n_fft, hop)[:, :first])
+        pieces.append(x[:, first * hop - pad :].unfold(-1, n_fft, hop)[:, : last - first + 1])
+        if last < n_frames - 1:
+            start = (last + 1) * hop - pad  # where the first tail frame starts in the clip
+            begin = min(start, n - pad - 1)
+            tail = torch.nn.functional.pad(x[:, begin:], (0, pad), mode=self.pad_mode)
+            pieces.append(tail[:, start - begin :].unfold(-1, n_fft, hop)[:, : n_frames - 1 - last])
+        return pieces
+
+    def _spectra(self, x: torch.Tensor):
+        """Yield the complex spectra ``(batch, frames, n_bins)`` of consecutive runs of frames."""
+        x = x.to(self.window.dtype)
+        step = max(1, _CPU_FRAMES_PER_STEP // x.shape[0]) if x.device.type == "cpu" else None
+        for piece in self._frame_pieces(x):
+            for start in range(0, piece.shape[1], step or piece.shape[1]):
+                yield torch.fft.rfft(piece[:, start : start + (step or piece.shape[1])] * self.window)
 
     def _spectrogram(self, x: torch.Tensor) -> torch.Tensor:
         """The transform of an already checked ``(batch, samples)`` float tensor."""
-        spec = torch.stft(
-            x.to(self.window.dtype),
-            n_fft=self.n_fft,
-            hop_length=self.hop_length,
-            win_length=self.win_length,
-            window=self.window,
-            center=self.center,
-            pad_mode=self.pad_mode,
-            return_complex=True,
-        )
-        if self.power is None:
-            return spec
-        if self.power == 2.0:  # |z|^2 without the square root
-            return spec.real.square() + spec.imag.square()
-        magnitude = spec.abs()
-        return magnitude if self.power == 1.0 else magnitude.pow(self.power)
+        chunks = [spec if self.power is None else _magnitude(spec, self.power) for spec in self._spectra(x)]
+        return torch.cat(chunks, dim=1).transpose(1, 2)
+
+
+def _magnitude(spec: torch.Tensor, power: float) -> torch.Tensor:
+    """``|spec| ** power`` (``power=2`` without the square root)."""
+    if power == 2.0:
+        return torch.view_as_real(spec).square().sum(-1)
+    magnitude = spec.abs()
+    return magnitude if power == 1.0 else magnitude.pow(power)
 
 
 class MelSpectrogram(nn.Module):
@@ -153,6 +192,11 @@ class MelSpectrogram(nn.Module):
     (Slaney scale and Slaney area normalisation) it equals ``librosa.feature.melspectrogram``.
     ``mel_scale="htk"`` uses Eq. 3 literally (``2595 log10(1 + f / 700)``). Output
     ``(batch, n_mels, frames)``. Chapter: "MIR problems and audio representations".
+
+    Each triangle spans few STFT bins, so the product skips the zeros: the bands go in groups of
+    16 neighbours, each multiplied only with the bins its filters cover (about 1/8 of the dense
+    product for 128 bands). For ``power=2`` the squared real and imaginary parts enter that
+    product directly (each filter weight twice), so ``|X|^2`` is never formed on its own.
 
     Keyword-only options (defaults): ``sample_rate=22050``, ``n_fft=2048``, ``hop_length=512``,
     ``n_mels=128``, ``f_min=0.0``, ``f_max=None`` (= sample_rate / 2), ``power=2.0``,
@@ -199,17 +243,38 @@ class MelSpectrogram(nn.Module):
             norm=norm, mel_scale=mel_scale,
         )
         self.register_buffer("filterbank", fbank.T.contiguous(), persistent=False)  # (n_mels, n_freqs)
+        # (first band, last band + 1, first bin, last bin + 1) of each group of neighbouring bands
+        groups = []
+        for begin in range(0, self.n_bins, _MEL_GROUP):
+            end = min(begin + _MEL_GROUP, self.n_bins)
+            used = torch.nonzero(self.filterbank[begin:end].abs().sum(0)).flatten().tolist()
+            groups.append((begin, end, used[0], used[-1] + 1) if used else (begin, end, None, None))
+        spans = [g[2:] for g in groups if g[2] is not None] or [(0, 0)]
+        self._bins = (min(s[0] for s in spans), max(s[1] for s in spans))  # bins any band reads
+        # a group of empty filters (possible with many bands and a short n_fft) reads no bins
+        self._groups = [g if g[2] is not None else (g[0], g[1], self._bins[0], self._bins[0]) for g in groups]
+        # The filter weights of each bin twice, to weigh its squared real and imaginary parts.
+        self.register_buffer("filterbank_pairs", fbank.repeat_interleave(2, dim=0), persistent=False)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         x = as_waveform_batch(waveform, min_samples=self.stft.win_length)
-        # The full-batch STFT is ~4x the audio in complex frames (16 clips of 30 s: 170 MB) but
-        # only its projection onto the mel bands is kept, so clips go through in chunks of about
-        # 2**20 samples: peak memory stays bounded and the intermediates stay allocator-warm.
-        per_chunk = max(1, _CHUNK_SAMPLES // x.shape[-1])
-        chunks = [torch.matmul(self.filterbank, self.stft._spectrogram(part)) for part in x.split(per_chunk)]
-        return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+        chunks = [self._project(spec) for spec in self.stft._spectra(x)]
+        return torch.cat(chunks, dim=1).transpose(1, 2).contiguous()
 
-
+    def _project(self, spec: torch.Tensor) -> torch.Tensor:
+        """Mel bands ``(batch, frames, n_mels)`` of complex spectra ``(batch, frames, n_freqs)``."""
+        low, high = self._bins
+        rows = spec.shape[0] * spec.shape[1]
+        if self.stft.power == 2.0:
+            # |X|^2 = re^2 + im^2: the squares side by side, summed by the (doubled) filter weights
+            values, weights, width = torch.view_as_real(spec[..., low:high]).square().reshape(rows, -1), self.filterbank_pairs, 2
+        else:
+            values, weights, width = _magnitude(spec[..., low:high], self.stft.power).reshape(rows, -1), self.filterbank.T, 1
+        bands = [
+            values[:, width * (first - low) : width * (stop - low)] @ weights[width * first : width * stop, begin:end]
+            for begin, end, first, stop in self._groups
+        ]
+        return torch.cat(bands, dim=1).view(spec.shape[0], spec.shape[1], self.n_bins)
 def _count_twos(n: int) -> int:
     count = 0
     while n > 0 and n % 2 == 0:
