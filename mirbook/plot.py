@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_voicing", "plot_tag_scores", "plot_kernels"]
+__all__ = ["plot_history", "plot_voicing", "plot_tag_scores", "plot_kernels", "parse_notation", "plot_notation"]
 
 
 def _axes(ax, figsize):
@@ -159,3 +159,74 @@ def plot_kernels(weights, *, columns: int = 8, xlabel: str = "frame", ylabel: st
     axes[-1, 0].set_ylabel(ylabel)
     fig.tight_layout()
     return fig
+
+
+#: Families of the Figure 8 layer symbols: (name in legends, face colour, box width).
+_LAYER_FAMILIES = {
+    "d": ("dense (d1, d2)", "#9ecae1", 1.0),
+    "c": ("convolution (c1, c2)", "#fdae6b", 1.0),
+    "p": ("pooling (p1, p2)", "#d9d9d9", 0.7),
+    "r": ("recurrent (r1, r2)", "#a1d99b", 1.0),
+}
+_LAYER_SYMBOLS = ("d1", "d2", "c1", "c2", "p1", "p2", "r1", "r2")
+
+
+def parse_notation(notation: str) -> list[str]:
+    """Split a layer string such as ``"c2-p2-c2-p2-r1-r2-d1"`` into its Figure 8 symbols.
+
+    The notation of the paper's Section 5.7 (Figure 13), as ``mirbook.models`` prints it in
+    ``notation`` / ``layer_notation``. Raises ValueError for an empty string or an unknown
+    symbol. Used by :func:`plot_notation` (chapter: ``book/practical_advice.ipynb``).
+    """
+    if not isinstance(notation, str) or not notation.strip():
+        raise ValueError(f"notation must be a non-empty string like 'c2-p2-d1'; got {notation!r}")
+    symbols = [s.strip() for s in notation.strip().split("-")]
+    unknown = [s for s in symbols if s not in _LAYER_SYMBOLS]
+    if unknown:
+        raise ValueError(f"notation {notation!r} holds {unknown}; each layer must be one of {_LAYER_SYMBOLS}")
+    return symbols
+
+
+def plot_notation(notation: str, *, ax=None, title: str | None = None, input_label: str | None = None,
+                  output_label: str | None = None, legend: bool = True):
+    """Draw a model's layer string as a row of boxes from input to output, like Figure 13.
+
+    ``notation``: e.g. ``"c2-p2-c2-p2-r1-r2-d1"`` (``MODELS[name].notation``); one box per
+    symbol, coloured by family (dense, convolution, pooling, recurrent; pooling boxes are
+    narrower since they have no weights), joined by arrows. ``input_label`` / ``output_label``
+    add a white box before and after the layers (e.g. "log CQT" and "sigmoid x 12"). Returns
+    the Axes, whose ``patches`` are the boxes in order (the arrows are label-less annotations).
+    Chapter: ``book/practical_advice.ipynb`` (paper Sections 5.4-5.7, Figures 8 and 13).
+    """
+    from matplotlib.patches import FancyBboxPatch, Patch
+
+    symbols = parse_notation(notation)
+    boxes = ([(input_label, None)] if input_label else []) + [(s, s[0]) for s in symbols] \
+        + ([(output_label, None)] if output_label else [])
+    gap, height = 0.45, 0.8
+    # label boxes are sized for about 0.15 units per character at the default 8-point font
+    widths = [max(1.3, 0.15 * len(label) + 0.3) if family is None else _LAYER_FAMILIES[family][2]
+              for label, family in boxes]
+    ax = _axes(ax, (max(4.0, 0.5 + sum(widths) + gap * len(widths)), 1.3))
+    x = 0.0
+    for k, ((label, family), width) in enumerate(zip(boxes, widths)):
+        face = "white" if family is None else _LAYER_FAMILIES[family][1]
+        ax.add_patch(FancyBboxPatch((x, -height / 2), width, height, boxstyle="round,pad=0.02,rounding_size=0.12",
+                                    facecolor=face, edgecolor="black", linewidth=0.8))
+        ax.text(x + width / 2, 0, label, ha="center", va="center", fontsize=8 if family is None else 11,
+                fontweight="normal" if family is None else "bold")
+        if k < len(boxes) - 1:
+            ax.annotate("", xy=(x + width + gap - 0.03, 0), xytext=(x + width + 0.03, 0),
+                        arrowprops={"arrowstyle": "->", "linewidth": 0.8})
+        x += width + gap
+    ax.set_xlim(-0.1, x - gap + 0.1)
+    ax.set_ylim(-0.75, 0.75)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if legend:
+        used = dict.fromkeys(family for _, family in boxes if family is not None)
+        handles = [Patch(facecolor=_LAYER_FAMILIES[f][1], edgecolor="black", label=_LAYER_FAMILIES[f][0]) for f in used]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    if title:
+        ax.set_title(title, loc="left", fontsize="medium")
+    return ax

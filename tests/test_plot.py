@@ -72,3 +72,31 @@ def test_plot_kernels_checks_shapes():
         plot_kernels(np.zeros((4, 3)))
     with pytest.raises(ValueError, match="titles"):
         plot_kernels(np.zeros((2, 3, 3)), titles=["a"])
+
+
+def test_parse_notation_splits_the_layer_string_and_rejects_unknown_symbols():
+    from mirbook.plot import parse_notation
+
+    assert parse_notation("c2-p2-c2-p2-r1-r2-d1") == ["c2", "p2", "c2", "p2", "r1", "r2", "d1"]
+    with pytest.raises(ValueError, match="x3"):
+        parse_notation("c2-x3-d1")
+    with pytest.raises(ValueError, match="non-empty"):
+        parse_notation("  ")
+
+
+def test_plot_notation_draws_one_box_per_layer_plus_input_and_output():
+    from matplotlib.patches import FancyBboxPatch
+
+    from mirbook.plot import plot_notation
+
+    ax = plot_notation("c1-p1-d1", input_label="log CQT", output_label="sigmoid")
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    labels = [t.get_text() for t in ax.texts if t.get_text()]
+    assert labels == ["log CQT", "c1", "p1", "d1", "sigmoid"]
+    assert len(boxes) == 5
+    widths = [b.get_width() for b in boxes]
+    assert widths[2] < widths[1] == widths[3]  # pooling boxes are narrower: no weights
+    assert boxes[1].get_facecolor() != boxes[3].get_facecolor()  # convolution and dense differ
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["convolution (c1, c2)", "pooling (p1, p2)", "dense (d1, d2)"]
+    plt.close("all")
