@@ -256,8 +256,12 @@ class MelSpectrogram(nn.Module):
         self._bins = (min(s[0] for s in spans), max(s[1] for s in spans))  # bins any band reads
         # a group of empty filters (possible with many bands and a short n_fft) reads no bins
         self._groups = [g if g[2] is not None else (g[0], g[1], self._bins[0], self._bins[0]) for g in groups]
-        # The filter weights of each bin twice, to weigh its squared real and imaginary parts.
-        self.register_buffer("filterbank_pairs", fbank.repeat_interleave(2, dim=0), persistent=False)
+        # Each group's weights (bins, bands) as one contiguous block; for power 2 every bin's
+        # weight comes twice, once for its squared real part and once for its squared imaginary part.
+        for index, (begin, end, first, stop) in enumerate(self._groups):
+            block = fbank[first:stop, begin:end]
+            block = block.repeat_interleave(2, dim=0) if power == 2.0 else block
+            self.register_buffer(f"band_weights{index}", block.contiguous(), persistent=False)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         x = as_waveform_batch(waveform, min_samples=self.stft.win_length)
@@ -270,12 +274,12 @@ class MelSpectrogram(nn.Module):
         rows = spec.shape[0] * spec.shape[1]
         if self.stft.power == 2.0:
             # |X|^2 = re^2 + im^2: the squares side by side, summed by the (doubled) filter weights
-            values, weights, width = torch.view_as_real(spec[..., low:high]).square().reshape(rows, -1), self.filterbank_pairs, 2
+            values, width = torch.view_as_real(spec[..., low:high]).square().reshape(rows, -1), 2
         else:
-            values, weights, width = _magnitude(spec[..., low:high], self.stft.power).reshape(rows, -1), self.filterbank.T, 1
+            values, width = _magnitude(spec[..., low:high], self.stft.power).reshape(rows, -1), 1
         bands = [
-            values[:, width * (first - low) : width * (stop - low)] @ weights[width * first : width * stop, begin:end]
-            for begin, end, first, stop in self._groups
+            values[:, width * (first - low) : width * (stop - low)] @ getattr(self, f"band_weights{index}")
+            for index, (_, _, first, stop) in enumerate(self._groups)
         ]
         return torch.cat(bands, dim=1).view(spec.shape[0], spec.shape[1], self.n_bins)
 def _count_twos(n: int) -> int:
