@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import librosa
 import numpy as np
@@ -333,3 +334,42 @@ def test_autograd_and_inference_paths_agree():
         with_graph = module(y.clone().requires_grad_(True))
         assert with_graph.requires_grad
         torch.testing.assert_close(with_graph.detach(), inference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_samples", [2048, 2500, 3071, 4096, 22051])
+def test_stft_frames_equal_torch_stft_at_clip_edges(n_samples):
+    """Frames inside a clip are views, the edge frames come from padding the ends only: every
+    frame must still equal torch.stft's, for both paddings, with and without centring, with a
+    shorter window, and for clips too short to have inner frames (padded whole)."""
+    x = torch.from_numpy(np.random.default_rng(1).standard_normal((2, n_samples)).astype(np.float32))
+    for n_fft, hop, win in ((2048, 512, None), (2048, 2048, None), (1024, 700, 800), (512, 128, None)):
+        for center in (True, False):
+            for pad_mode in ("constant", "reflect"):
+                ours = STFT(n_fft=n_fft, hop_length=hop, win_length=win, center=center, pad_mode=pad_mode, power=None)(x)
+                ref = torch.stft(x, n_fft, hop, win_length=win, window=torch.hann_window(win or n_fft), center=center,
+                                 pad_mode=pad_mode, return_complex=True)
+                assert ours.shape == ref.shape
+                assert (ours - ref).abs().max() <= EXACT * ref.abs().max()
+
+
+def test_mel_band_groups_equal_the_dense_product():
+    """The mel product over each band group's bins equals the full filter bank times the power
+    spectrogram, also with empty filters (many bands, short n_fft) and other powers."""
+    x = torch.from_numpy(SIGNALS["noise"][None])
+    for options in (dict(), dict(n_mels=256, n_fft=512, hop_length=128), dict(power=1.5, pad_mode="reflect")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torchaudio warns about the empty filters
+            mel = MelSpectrogram(**options)
+        stft = STFT(n_fft=mel.stft.n_fft, hop_length=mel.hop_length, power=mel.stft.power, pad_mode=mel.stft.pad_mode)
+        with torch.no_grad():
+            dense = mel.filterbank @ stft(x)
+            ours = mel(x)
+        assert (ours - dense).abs().max() <= EXACT * dense.max()
+
+
+def test_chroma_folds_group_by_group_like_fold_of_the_cqt():
+    """Chroma folds each group of CQT bins as it is computed; the same as fold(cqt(x))."""
+    chroma = default(Chroma)
+    y = torch.from_numpy(SIGNALS["chords"])
+    with torch.no_grad():
+        torch.testing.assert_close(chroma(y), chroma.fold(chroma.cqt(y)), rtol=1e-5, atol=1e-6)
