@@ -333,7 +333,8 @@ def _framed_matmul(flat: torch.Tensor, weight: torch.Tensor, *, batch: int, segm
         weights = weight.expand(batch, n_taps, n_out)
         phases = [torch.bmm(flat.as_strided((batch, rows, n_taps), (segment, stride, 1), base + b * hop), weights)
                   for b in range(m)]
-        return torch.stack(phases, dim=2).view(batch, rows * m, n_out)[:, :n_frames]
+        framed = phases[0] if m == 1 else torch.stack(phases, dim=2).view(batch, rows * m, n_out)
+        return framed[:, :n_frames]
     rows = batch * segment // stride
     frames = [flat.as_strided((rows, n_taps), (stride, 1), base + b * hop) for b in range(m)]
     if out is None:
@@ -548,7 +549,7 @@ class CQT(nn.Module):
             for group, (first_bin, n_filters, first_tap) in enumerate(groups):
                 out = _framed_matmul(flat, getattr(self, f"weight{octave}_{group}"), batch=batch, segment=segment,
                                      margin=self._margin, hop=hop, left_pad=n_fft // 2 - first_tap, n_frames=n_frames)
-                yield first_bin, torch.sqrt(out[..., :n_filters].square() + out[..., n_filters:].square())
+                yield first_bin, torch.hypot(out[..., :n_filters], out[..., n_filters:])
             if halve_after:
                 flat = self._halve(flat, batch=batch, segment=segment, n_samples=n_samples)
                 segment, n_samples = segment // 2, (n_samples + 1) // 2
