@@ -37,9 +37,10 @@ __all__ = [
 
 # librosa.note_to_hz("C1"): the default lowest CQT bin, as in librosa.
 C1_HZ = 32.70319566257483
-# Frames (all clips together) transformed per step on a CPU: the windowed frames, their spectrum
-# and its power then stay in the core's cache from one step to the next (about 1 MB each with
-# n_fft=2048) instead of streaming the whole batch through memory once per step.
+# Frames (all clips together) transformed per step on a CPU, per torch thread: the windowed
+# frames, their spectrum and its power then stay in each core's cache from one step to the next
+# (about 1 MB each with n_fft=2048) instead of streaming the whole batch through memory once per
+# step; with more threads a step grows so that each thread still gets as many frames.
 _CPU_FRAMES_PER_STEP = 128
 # Neighbouring mel bands multiplied together with the STFT bins they cover (see MelSpectrogram).
 _MEL_GROUP = 16
@@ -169,7 +170,7 @@ class STFT(nn.Module):
     def _spectra(self, x: torch.Tensor):
         """Yield the complex spectra ``(batch, frames, n_bins)`` of consecutive runs of frames."""
         x = x.to(self.window.dtype)
-        step = max(1, _CPU_FRAMES_PER_STEP // x.shape[0]) if x.device.type == "cpu" else None
+        step = max(1, _CPU_FRAMES_PER_STEP * torch.get_num_threads() // x.shape[0]) if x.device.type == "cpu" else None
         for piece in self._frame_pieces(x):
             for start in range(0, piece.shape[1], step or piece.shape[1]):
                 yield torch.fft.rfft(piece[:, start : start + (step or piece.shape[1])] * self.window)
