@@ -47,6 +47,10 @@ _MEL_GROUP = 16
 # Neighbouring CQT filters (of similar lengths) applied together, each group over its own taps
 # (fewer, larger products beat tighter spans: 18 measured fastest for 36 bins per octave).
 _CQT_GROUP = 18
+# Samples (of the padded per-clip layout) a CQT works on at once: 8 clips of 30 s. Measured 15 %
+# faster than a whole batch of 16 such clips in one layout (the signal and its decimations stay
+# in the last-level cache), and it bounds the memory for long batches.
+_CQT_CHUNK_SAMPLES = 6 * 2**20
 
 
 def frame_times(n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
@@ -533,8 +537,15 @@ class CQT(nn.Module):
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         x = as_waveform_batch(waveform, min_samples=self.hop_length)
-        pieces = sorted(self._magnitudes(x), key=lambda piece: piece[0])
-        return torch.cat([magnitude for _, magnitude in pieces], dim=2).transpose(1, 2).contiguous()
+        parts = []
+        for part in self._chunks(x):
+            pieces = sorted(self._magnitudes(part), key=lambda piece: piece[0])
+            parts.append(torch.cat([magnitude for _, magnitude in pieces], dim=2).transpose(1, 2).contiguous())
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+    def _chunks(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The clips of ``x`` in groups of about ``_CQT_CHUNK_SAMPLES`` laid-out samples."""
+        return x.split(max(1, _CQT_CHUNK_SAMPLES // self._segment(x.shape[-1])))
 
     def _magnitudes(self, x: torch.Tensor):
         """Yield ``(first bin, magnitude (batch, frames, n))`` for each group of filters, top octave first."""
@@ -626,11 +637,14 @@ class Chroma(nn.Module):
         # The same as self.fold(self.cqt(waveform)), folding each group of CQT bins as it comes
         # (the fold is linear): the full log-frequency spectrogram is never assembled.
         x = as_waveform_batch(waveform, min_samples=self.cqt.hop_length)
-        chroma = None
-        for first, magnitude in self.cqt._magnitudes(x):
-            part = magnitude @ self.fold_matrix[:, first : first + magnitude.shape[-1]].T
-            chroma = part if chroma is None else chroma + part
-        return self._normalise(chroma.transpose(1, 2))
+        parts = []
+        for clips in self.cqt._chunks(x):
+            chroma = None
+            for first, magnitude in self.cqt._magnitudes(clips):
+                part = magnitude @ self.fold_matrix[:, first : first + magnitude.shape[-1]].T
+                chroma = part if chroma is None else chroma + part
+            parts.append(chroma.transpose(1, 2))
+        return self._normalise(parts[0] if len(parts) == 1 else torch.cat(parts))
 
 
 class LogCompression(nn.Module):

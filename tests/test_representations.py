@@ -373,3 +373,18 @@ def test_chroma_folds_group_by_group_like_fold_of_the_cqt():
     y = torch.from_numpy(SIGNALS["chords"])
     with torch.no_grad():
         torch.testing.assert_close(chroma(y), chroma.fold(chroma.cqt(y)), rtol=1e-5, atol=1e-6)
+
+
+def test_cqt_and_chroma_give_the_same_in_chunks_of_clips(monkeypatch):
+    """Long batches go through the CQT a few clips at a time; forcing one clip per chunk changes nothing."""
+    import mirbook.representations as representations
+
+    n = min(len(v) for v in SIGNALS.values())
+    y = torch.from_numpy(np.stack([SIGNALS["chords"][:n], SIGNALS["noise"][:n], SIGNALS["chirp"][:n]]))
+    for module in map(default, (CQT, Chroma)):
+        with torch.no_grad():
+            whole = module(y)
+            monkeypatch.setattr(representations, "_CQT_CHUNK_SAMPLES", 1)
+            chunked = module(y)
+            monkeypatch.undo()
+        torch.testing.assert_close(chunked, whole)
