@@ -97,7 +97,7 @@ class STFT(nn.Module):
     ``(batch, n_fft // 2 + 1, 1 + samples // hop_length)``; inputs shorter than one window
     (``win_length`` samples) are refused. Chapter: "MIR problems and audio representations".
 
-    On a CPU the frames go through in steps of about 128 (all clips together), so each step's
+    On a CPU the frames go through in steps of about 128 per torch thread (all clips together), so each step's
     frames, spectrum and magnitude stay in cache; the frames that lie wholly inside a clip are
     strided views of it (no padded copy of the batch), only the few frames that overlap the
     padding at either end are built from a padded copy of the clips' ends.
