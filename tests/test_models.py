@@ -240,3 +240,35 @@ def test_transpose_option_needs_a_cqt_and_only_acts_in_training():
     torch.manual_seed(0)
     shifts = model.random_semitones(1000)
     assert shifts.min() == -6 and shifts.max() == 6
+
+
+def test_conv2d_voice_cpu_excerpt_reaches_the_dense_layers_in_every_frame():
+    """The cpu window is covered by the pooling without a remainder: every frame moves the output."""
+    torch.manual_seed(0)
+    model = MODELS["conv2d_voice"].from_preset("cpu").eval()
+    x = torch.randn(1, model.n_bins, model.n_frames, requires_grad=True)
+    model(x).sum().backward()
+    per_frame = x.grad.abs().sum(dim=1)[0]
+    assert per_frame.shape == (model.n_frames,) and (per_frame > 0).all(), per_frame
+    wider = MODELS["conv2d_voice"].from_preset("cpu", n_frames=31).eval()
+    x = torch.randn(1, wider.n_bins, 31, requires_grad=True)
+    wider(x).sum().backward()
+    assert (x.grad.abs().sum(dim=1)[0][-6:] == 0).all()  # 31 frames: the last 6 fall off the pooling floors
+
+
+def test_brnn_voice_deltas_add_the_frame_differences_as_inputs():
+    torch.manual_seed(0)
+    plain = MODELS["brnn_voice"].from_preset("cpu", deltas=False)
+    with_deltas = MODELS["brnn_voice"].from_preset("cpu")
+    assert with_deltas.deltas and not plain.deltas
+    first = with_deltas.recurrent[0]
+    assert next(first.parameters()).shape[1] == 2 * with_deltas.n_bins
+    assert next(plain.recurrent[0].parameters()).shape[1] == plain.n_bins
+    # the difference channel sees change only: a song that holds one spectrum gives all-zero deltas
+    seen = []
+    hook = with_deltas.delta_norm.register_forward_hook(lambda m, i, o: seen.append(i[0]))
+    with_deltas.eval()(torch.randn(2, with_deltas.n_bins, 1).expand(-1, -1, 30).contiguous())
+    hook.remove()
+    assert seen and torch.count_nonzero(seen[0]) == 0
+    with pytest.raises(ValueError, match="deltas"):
+        MODELS["brnn_voice"].from_preset("cpu", deltas=1)
