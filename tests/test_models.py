@@ -272,3 +272,21 @@ def test_brnn_voice_deltas_add_the_frame_differences_as_inputs():
     assert seen and torch.count_nonzero(seen[0]) == 0
     with pytest.raises(ValueError, match="deltas"):
         MODELS["brnn_voice"].from_preset("cpu", deltas=1)
+
+
+@pytest.mark.parametrize("name", TAGGERS)
+def test_tagger_loss_weighs_the_tags_by_tag_weight(name):
+    """loss = tag_weight x BCE(tags) + CE(key); the weight is checked and kept in the config."""
+    torch.manual_seed(0)
+    model = MODELS[name].from_preset("cpu", n_tags=5, transpose=0, tag_weight=3.0).eval()
+    x, tags, key = _batch(model)
+    out = model(x)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(out.tags, tags)
+    ce = torch.nn.functional.cross_entropy(out.key, key)
+    torch.testing.assert_close(model.loss([x, tags, key]), 3.0 * bce + ce)
+    unknown = torch.full_like(key, -100)  # real tagging data: no key, only the tag term
+    torch.testing.assert_close(model.loss([x, tags, unknown]), 3.0 * bce)
+    assert model.config["tag_weight"] == 3.0 and MODELS[name](**model.config).tag_weight == 3.0
+    for bad in (0, -1.0, True, "4"):
+        with pytest.raises(ValueError, match="tag_weight must be a positive number"):
+            MODELS[name].from_preset("cpu", tag_weight=bad)
