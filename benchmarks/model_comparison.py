@@ -140,10 +140,11 @@ def main(argv=None) -> None:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     args = parser.parse_args(argv)
 
-    table = json.loads(args.output.read_text()) if args.output.exists() else {"runs": {}}
     for name in args.models:
         for seed in args.seeds:
             record = run_chapter(name, seed, timeout=args.timeout)
+            # re-read just before writing: another comparison may have recorded other models meanwhile
+            table = json.loads(args.output.read_text()) if args.output.exists() else {"runs": {}}
             table["runs"].setdefault(name, {})[str(seed)] = record
             metrics = ", ".join(f"{k} {v:.3f}" for k, v in record["metrics"].items())
             print(f"{name:14s} seed {seed}: {metrics}; training {record['train_seconds']:.0f} s, "
