@@ -76,23 +76,45 @@ class TagOutput(NamedTuple):
     key: torch.Tensor
 
 
+class BandCentring(nn.Module):
+    """Subtract each band's mean over the frames of each clip (per-example standardisation, Section 5.1).
+
+    ``(batch, bins, frames) -> (batch, bins, frames)``: on a log representation this removes a
+    clip's overall level and spectral tilt (the mix, the instruments' balance, the recording's
+    colour), leaving how each band moves against its own average. As the last module of a
+    frontend it sees a whole song at once (datasets compute features once per song;
+    ``mirbook.predict`` passes whole recordings), so a frame is read relative to its song.
+    Frontend option ``"centre_bands": True`` of :func:`build_frontend`; used by the cpu presets
+    of the two singing-voice detectors (``book/models/conv2d_voice.ipynb``, ``brnn_voice.ipynb``).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x - x.mean(dim=-1, keepdim=True)
+
+
 def build_frontend(spec: dict) -> nn.Module:
     """Build the ``mirbook.representations.Frontend`` described by ``spec`` (Sections 3.2, 5.1).
 
     ``spec = {"representation": "mel" | "cqt" | "stft", "log": "log" | "db", **options}``: the
     options go to ``MelSpectrogram`` / ``CQT`` / ``STFT``, then a ``LogCompression(mode=log)``
-    follows. Used by every model's :meth:`ReferenceModel.frontend` (all model chapters).
+    follows, then, with ``"centre_bands": True`` (default False), a :class:`BandCentring`
+    (each band's mean over the clip subtracted). Used by every model's
+    :meth:`ReferenceModel.frontend` (all model chapters).
     """
     from mirbook import representations as rep
 
     spec = dict(spec)
     kind, log = spec.pop("representation", None), spec.pop("log", "log")
+    centre = spec.pop("centre_bands", False)
+    if not isinstance(centre, bool):
+        raise ValueError(f"frontend option centre_bands must be True or False; got {centre!r}")
     classes = {"mel": rep.MelSpectrogram, "cqt": rep.CQT, "stft": rep.STFT}
     if kind not in classes:
         raise ValueError(f"frontend representation must be one of {_REPRESENTATIONS}; got {kind!r}")
     input_power = spec.get("power", 2.0 if kind == "mel" else 1.0)
     log_options = {"mode": log} if log == "log" else {"mode": log, "input_power": input_power}
-    return rep.Frontend(classes[kind](**spec), rep.LogCompression(**log_options))
+    post = (BandCentring(),) if centre else ()
+    return rep.Frontend(classes[kind](**spec), rep.LogCompression(**log_options), *post)
 
 
 def _frontend_bins(spec: dict) -> int:
@@ -385,9 +407,12 @@ class Conv2dVoiceDetector(ReferenceModel):
 
     ``"cpu"`` preset (the keyword defaults): 80 mel bands from 27.5 Hz to 8 kHz at hop 512 (43
     frames per second), excerpts of 25 frames (0.58 s), 16/16/32/32 filters, dense 64 and 32,
-    dropout 0.3. 25 frames is the shortest excerpt that the two unpadded conv-conv-pool stages
-    cover without a remainder (3 * (3 * 1 + 4) + 4), so every frame of the excerpt reaches the
-    dense layers and the decision frame sits in the middle of what they see; along frequency
+    dropout 0.3, and ``"centre_bands": True`` in the frontend: each mel band's mean over the
+    song is subtracted (:class:`BandCentring`), so every excerpt is read against its own song's
+    level and balance. Measured on the chapter's 24 validation songs (seed 0, four epochs):
+    frame accuracy 0.899 without the centring, 0.922 with it. 25 frames is the shortest excerpt
+    that the two unpadded conv-conv-pool stages cover without a remainder (3 * (3 * 1 + 4) + 4),
+    so every frame of the excerpt reaches the dense layers and the decision frame sits in the middle of what they see; along frequency
     the same arithmetic uses 79 of the 80 bands.
 
     Input ``(batch, n_bins, frames >= n_frames)``; ``forward`` returns the voicing logits
@@ -413,7 +438,7 @@ class Conv2dVoiceDetector(ReferenceModel):
     def __init__(self, *, frontend: dict | None = None, n_frames: int = 25, channels: Sequence[int] = (16, 16, 32, 32),
                  dense: Sequence[int] = (64, 32), dropout: float = 0.3, batch_norm: bool = True):
         frontend = frontend or {"representation": "mel", "log": "log", "sample_rate": 22050, "n_fft": 1024,
-                                "hop_length": 512, "n_mels": 80, "f_min": 27.5, "f_max": 8000.0}
+                                "hop_length": 512, "n_mels": 80, "f_min": 27.5, "f_max": 8000.0, "centre_bands": True}
         if len(channels) != 4:
             raise ValueError(f"channels must give the 4 convolutions' filter counts; got {channels!r}")
         if isinstance(n_frames, bool) or not isinstance(n_frames, int) or n_frames % 2 == 0:
@@ -503,7 +528,10 @@ class BRNNVoiceDetector(ReferenceModel):
     accompaniment; an LSTM could learn the difference itself, but on a few minutes of training
     audio the explicit one measured far better (frame accuracy on held-out validation songs 0.78
     with 24 units on plain frames, 0.86 with the differences and more, shorter training songs,
-    0.90 with 64 units; chapter ``book/models/brnn_voice.ipynb``).
+    0.90 with 64 units; chapter ``book/models/brnn_voice.ipynb``). The frontend also has
+    ``"centre_bands": True`` (:class:`BandCentring`: each band's song mean subtracted), which
+    raised validation frame accuracy on every seed (seeds 0, 1, 2: 0.90, 0.90, 0.87 before;
+    0.91, 0.92, 0.88 with it).
 
     Input ``(batch, n_bins, frames)``; ``forward`` returns voicing logits ``(batch, frames)``.
     Chapter: ``book/models/brnn_voice.ipynb``.
@@ -526,7 +554,7 @@ class BRNNVoiceDetector(ReferenceModel):
     def __init__(self, *, frontend: dict | None = None, hidden: Sequence[int] = (64, 64), dropout: float = 0.0,
                  deltas: bool = True):
         frontend = frontend or {"representation": "mel", "log": "log", "sample_rate": 22050, "n_fft": 1024,
-                                "hop_length": 512, "n_mels": 40, "f_min": 27.5, "f_max": 8000.0}
+                                "hop_length": 512, "n_mels": 40, "f_min": 27.5, "f_max": 8000.0, "centre_bands": True}
         if len(hidden) < 1:
             raise ValueError(f"hidden must list at least one recurrent layer size; got {hidden!r}")
         if not isinstance(deltas, bool):

@@ -256,6 +256,21 @@ def test_conv2d_voice_cpu_excerpt_reaches_the_dense_layers_in_every_frame():
     assert (x.grad.abs().sum(dim=1)[0][-6:] == 0).all()  # 31 frames: the last 6 fall off the pooling floors
 
 
+def test_centre_bands_frontend_reads_each_song_against_its_own_band_means():
+    """centre_bands=True: each band of each clip has mean zero, and a change of level cancels."""
+    model = MODELS["conv2d_voice"].from_preset("cpu")
+    assert model.frontend_spec["centre_bands"] is True
+    torch.manual_seed(0)
+    audio = torch.randn(2, model.sample_rate * 2) * 0.1
+    centred = model.frontend()(audio)
+    assert centred.abs().mean() > 0.1 and centred.mean(dim=-1).abs().max() < 1e-4
+    assert torch.allclose(model.frontend()(audio * 3.0), centred, atol=1e-3)  # a level change is removed
+    plain = MODELS["conv2d_voice"](frontend={**model.frontend_spec, "centre_bands": False}).frontend()(audio)
+    assert torch.allclose(plain - plain.mean(dim=-1, keepdim=True), centred, atol=1e-4)
+    with pytest.raises(ValueError, match="centre_bands"):
+        MODELS["conv2d_voice"](frontend={**model.frontend_spec, "centre_bands": "yes"}).frontend()
+
+
 def test_brnn_voice_deltas_add_the_frame_differences_as_inputs():
     torch.manual_seed(0)
     plain = MODELS["brnn_voice"].from_preset("cpu", deltas=False)
