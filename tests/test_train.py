@@ -18,8 +18,14 @@ def _voice_data(model, n=32, frames=24, seed=0):
     return TensorDataset(x, (x[:, 3] > 0).float())
 
 
+def _small_brnn(seed=0):
+    """A fixed, seeded r1-d1 network: these tests are about the fit loop, not about a preset."""
+    torch.manual_seed(seed)
+    return MODELS["brnn_voice"](hidden=(24,), deltas=False)
+
+
 def test_fit_learns_and_returns_a_plottable_history():
-    model = MODELS["brnn_voice"].from_preset("cpu")
+    model = _small_brnn()
     train, valid = _voice_data(model, n=96), _voice_data(model, n=16, seed=1)
     before = evaluate_loss(model, valid)
     history = fit(model, train, valid, epochs=5, batch_size=8, lr=1e-2, patience=None,
@@ -33,8 +39,11 @@ def test_fit_learns_and_returns_a_plottable_history():
 
 
 def test_early_stopping_restores_the_best_epoch():
-    """With lr=0 nothing improves after epoch 1, so training stops after 1 + patience epochs."""
-    model = MODELS["brnn_voice"].from_preset("cpu")
+    """With lr=0 and frozen batch-norm statistics nothing improves after epoch 1: stop after 1 + patience."""
+    model = _small_brnn()
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm1d):
+            module.momentum = 0.0  # running statistics stay as they are
     history = fit(model, _voice_data(model), _voice_data(model, seed=1), epochs=20, lr=0.0, patience=2,
                   progress=False)
     assert history["epoch"] == [1, 2, 3] and history["best_epoch"] == 1
