@@ -24,7 +24,14 @@ from torch import nn
 
 from mirbook.checks import as_waveform_batch, check_sample_rate
 
+#: Version of how the modules below compute their values. Bump it with any change that alters the
+#: output of a frontend without changing its weights (framing, padding, chunking, magnitude), so
+#: that feature caches keyed by :func:`mirbook.data.cache.frontend_fingerprint` never serve values
+#: computed by earlier code. 2: the CQT's trimmed filter support and chunked batches of session 2.
+REPRESENTATION_VERSION = "2"
+
 __all__ = [
+    "REPRESENTATION_VERSION",
     "STFT",
     "MelSpectrogram",
     "CQT",

@@ -186,3 +186,9 @@ def test_bad_sizes(mel, cqt):
     data = _chords("train", cqt, False, n_songs=1)
     with pytest.raises(ValueError, match="song index"):
         data.song(5)
+
+
+def test_fingerprint_changes_with_the_representation_code_version(cqt, monkeypatch):
+    before = frontend_fingerprint(cqt)
+    monkeypatch.setattr("mirbook.representations.REPRESENTATION_VERSION", "test-next")
+    assert frontend_fingerprint(cqt) != before

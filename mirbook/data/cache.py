@@ -51,9 +51,12 @@ def frontend_fingerprint(frontend: torch.nn.Module) -> str:
     """A hash of a frontend's configuration: module types, their plain attributes, all weights.
 
     Two frontends that compute different features (another ``n_fft``, ``n_mels``, log mode or
-    filter bank) get different fingerprints, so their cached features never mix.
+    filter bank) get different fingerprints, so their cached features never mix; so do the same
+    frontend under two versions of the code (``mirbook.representations.REPRESENTATION_VERSION``).
     """
-    digest = hashlib.sha256()
+    from mirbook.representations import REPRESENTATION_VERSION
+
+    digest = hashlib.sha256(f"representations {REPRESENTATION_VERSION};".encode())
     for name, module in frontend.named_modules():
         plain = {k: v for k, v in sorted(vars(module).items())
                  if not k.startswith("_") and isinstance(v, (bool, int, float, str, tuple, type(None)))}
