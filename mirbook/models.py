@@ -412,8 +412,8 @@ class Conv2dVoiceDetector(ReferenceModel):
     level and balance. Measured on the chapter's 24 validation songs (seed 0, four epochs):
     frame accuracy 0.899 without the centring, 0.922 with it. 25 frames is the shortest excerpt
     that the two unpadded conv-conv-pool stages cover without a remainder (3 * (3 * 1 + 4) + 4),
-    so every frame of the excerpt reaches the dense layers and the decision frame sits in the middle of what they see; along frequency
-    the same arithmetic uses 79 of the 80 bands.
+    so every frame of the excerpt reaches the dense layers and the decision frame sits in the
+    middle of what they see; along frequency the same arithmetic uses 79 of the 80 bands.
 
     Input ``(batch, n_bins, frames >= n_frames)``; ``forward`` returns the voicing logits
     ``(batch, frames - n_frames + 1)``, one per complete window (one for an excerpt of exactly

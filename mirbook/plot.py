@@ -168,7 +168,12 @@ _LAYER_FAMILIES = {
     "p": ("pooling (p1, p2)", "#d9d9d9", 0.7),
     "r": ("recurrent (r1, r2)", "#a1d99b", 1.0),
 }
-_LAYER_SYMBOLS = ("d1", "d2", "c1", "c2", "p1", "p2", "r1", "r2")
+
+def _layer_symbols() -> tuple[str, ...]:
+    """The Figure 8 symbols of the layer blocks of ``mirbook.layers`` (d1 ... r2), from their classes."""
+    from mirbook import layers
+
+    return tuple(getattr(layers, name).symbol for name in ("D1", "D2", "C1", "C2", "P1", "P2", "R1", "R2"))
 
 
 def parse_notation(notation: str) -> list[str]:
@@ -181,9 +186,10 @@ def parse_notation(notation: str) -> list[str]:
     if not isinstance(notation, str) or not notation.strip():
         raise ValueError(f"notation must be a non-empty string like 'c2-p2-d1'; got {notation!r}")
     symbols = [s.strip() for s in notation.strip().split("-")]
-    unknown = [s for s in symbols if s not in _LAYER_SYMBOLS]
+    known = _layer_symbols()
+    unknown = [s for s in symbols if s not in known]
     if unknown:
-        raise ValueError(f"notation {notation!r} holds {unknown}; each layer must be one of {_LAYER_SYMBOLS}")
+        raise ValueError(f"notation {notation!r} holds {unknown}; each layer must be one of {known}")
     return symbols
 
 
