@@ -169,6 +169,7 @@ _LAYER_FAMILIES = {
     "r": ("recurrent (r1, r2)", "#a1d99b", 1.0),
 }
 
+
 def _layer_symbols() -> tuple[str, ...]:
     """The Figure 8 symbols of the layer blocks of ``mirbook.layers`` (d1 ... r2), from their classes."""
     from mirbook import layers
