@@ -225,16 +225,19 @@ def choose_voicing_threshold(references: Sequence, probabilities: Sequence, *, s
 
 
 def evaluate_keys(references: Sequence[str], estimates: Sequence[str]) -> dict[str, float]:
-    """Mean over songs of ``mir_eval.key.evaluate`` ("Weighted Score", "Correct", "Fifth", ...).
+    """Mean over songs of ``mir_eval.key.evaluate``'s "Weighted Score", and "Correct" (key accuracy).
 
     The weighted score gives 1 for the right key, 0.5 for a perfect fifth away, 0.3 for the
-    relative and 0.2 for the parallel key (MIREX). Tagger chapters.
+    relative and 0.2 for the parallel key (MIREX); "Correct" is the fraction of songs whose key
+    is exactly right (a weighted score of 1), which mir_eval 0.8 does not report. Tagger chapters.
     """
     _check_lists(references, estimates, what="keys")
-    totals: dict[str, float] = {}
+    totals: dict[str, float] = {"Correct": 0.0}
     for ref, est in zip(references, estimates):
-        for key, value in mir_eval.key.evaluate(ref, est).items():
+        scores = mir_eval.key.evaluate(ref, est)
+        for key, value in scores.items():
             totals[key] = totals.get(key, 0.0) + value
+        totals["Correct"] += float(scores["Weighted Score"] == 1.0)
     return {key: value / len(references) for key, value in totals.items()}
 
 
@@ -323,7 +326,9 @@ def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
 
     Clips are run in batches in evaluation mode; tags go to :func:`evaluate_tags` ("ROC-AUC",
     "PR-AUC", ...), the most probable key of each clip with a known key to
-    :func:`evaluate_keys` (its scores are prefixed "Key ", e.g. "Key Weighted Score").
+    :func:`evaluate_keys` (its scores are prefixed "Key ": "Key Weighted Score", and "Key Correct",
+    the fraction of clips whose key is exactly right). Clips without a key annotation (real
+    tagging datasets) are left out of the key scores; when no clip has one there are none.
     """
     from torch.utils.data import DataLoader
 

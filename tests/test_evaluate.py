@@ -125,6 +125,7 @@ def test_evaluate_keys_is_the_mean_of_mir_eval():
         assert ours[key] == pytest.approx(np.mean([d[key] for d in direct]))
     # by hand: correct 1, relative 0.3, fifth 0.5, parallel 0.2
     assert ours["Weighted Score"] == pytest.approx((1 + 0.3 + 0.5 + 0.2) / 4)
+    assert ours["Correct"] == pytest.approx(1 / 4)  # only the first key is exactly right
 
 
 def test_evaluate_tags_equals_sklearn_and_skips_undefined_tags():
@@ -236,6 +237,7 @@ def test_score_tagger_agrees_with_evaluate_tags_and_keys():
     clips = _Clips(model)
     with torch.no_grad():
         out = model(clips.x)
+    clips.keys[1:4] = out.key.argmax(1)[1:4]  # three clips with the key exactly right, the rest by chance
     expected = evaluate_tags(clips.tags, torch.sigmoid(out.tags), tag_names=clips.tag_names)
     keys = evaluate_keys([KEY_LABELS[k] for k in clips.keys[1:].tolist()],
                          [KEY_LABELS[k] for k in out.key.argmax(1)[1:].tolist()])
@@ -243,6 +245,8 @@ def test_score_tagger_agrees_with_evaluate_tags_and_keys():
     assert result["ROC-AUC"] == pytest.approx(expected["ROC-AUC"])
     assert result["PR-AUC"] == pytest.approx(expected["PR-AUC"])
     assert result["Key Weighted Score"] == pytest.approx(keys["Weighted Score"])
+    exactly_right = (out.key.argmax(1)[1:] == clips.keys[1:]).float().mean().item()
+    assert result["Key Correct"] == pytest.approx(exactly_right) and exactly_right >= 3 / 11
 
 
 def test_scoring_helpers_reject_wrong_datasets():

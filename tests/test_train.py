@@ -79,6 +79,27 @@ def test_fit_rejects_bad_arguments():
         fit(model, _voice_data(model), epochs=0, progress=False)
     with pytest.raises(ValueError, match="patience"):
         fit(model, _voice_data(model), patience=0, progress=False)
+    with pytest.raises(ValueError, match="schedule must be"):
+        fit(model, _voice_data(model), schedule="linear", progress=False)
+
+
+def test_cosine_schedule_shrinks_the_steps_to_nothing():
+    """Adam's steps are about lr long: with the cosine schedule the last one is far shorter than the first."""
+    steps = {}
+    for schedule in ("constant", "cosine"):
+        model = _small_brnn()
+        snapshots = []
+
+        def loss_fn(m, batch):
+            snapshots.append(torch.cat([p.detach().flatten().clone() for p in m.parameters()]))
+            return m.loss(batch)
+
+        fit(model, _voice_data(model), epochs=3, batch_size=8, lr=1e-2, patience=None, loss_fn=loss_fn,
+            schedule=schedule, progress=False)
+        moves = [(b - a).abs().mean().item() for a, b in zip(snapshots, snapshots[1:])]
+        steps[schedule] = moves[-1] / moves[0]
+    assert steps["constant"] > 0.2
+    assert steps["cosine"] < 0.05
 
 
 @pytest.mark.parametrize("name", list(MODELS))
