@@ -281,8 +281,10 @@ class DeepChroma(ReferenceModel):
     Published configuration (``"paper"`` preset), as described by Korzeniowski & Widmer (2016):
     15 frames of a log-magnitude, log-frequency spectrogram (24 bands per octave from 30 Hz to
     5.5 kHz, about 10 frames per second), three dense layers of 512 ReLU units with dropout 0.5,
-    12 sigmoid outputs. Here the log-frequency filterbank is a CQT with 24 bins per octave from
-    30 Hz (180 bins, up to 5.5 kHz) at 44.1 kHz, hop 4096 samples (10.8 frames per second).
+    12 sigmoid outputs; their released configuration (fdlm/chordrec) reads 10 frames per second
+    and 178 triangular filters between 30 Hz and 5.5 kHz. Here the log-frequency filterbank is a
+    CQT with 24 bins per octave from 30 Hz (178 bins, up to 5.0 kHz) at 44.1 kHz, hop 4410
+    samples (10 frames per second).
     The first d2 reads the whole window; the next two are dense layers on that window's
     summary (context 1), which the tutorial still writes as d2.
     ``"cpu"`` preset (the defaults, plus random transposition by up to 6 semitones): a CQT with
@@ -303,8 +305,8 @@ class DeepChroma(ReferenceModel):
     presets = {
         "cpu": {"transpose": 6},
         "paper": {
-            "frontend": {"representation": "cqt", "log": "log", "sample_rate": 44100, "hop_length": 4096,
-                         "f_min": 30.0, "n_bins": 180, "bins_per_octave": 24},
+            "frontend": {"representation": "cqt", "log": "log", "sample_rate": 44100, "hop_length": 4410,
+                         "f_min": 30.0, "n_bins": 178, "bins_per_octave": 24},
             "context": 15,
             "hidden": (512, 512, 512),
             "dropout": 0.5,

@@ -64,8 +64,8 @@ def test_paper_presets_have_the_published_layer_sizes():
     12 -> 25 chord classifier. PyTorch GRUs/LSTMs carry two bias vectors per gate.
     """
     expected = {
-        # Korzeniowski & Widmer 2016: 180 bins x 15 frames -> 512 -> 512 -> 512 -> 12
-        "deep_chroma": (180 * 15 * 512 + 512) + 2 * (512 * 512 + 512) + (512 * 12 + 12) + (12 * 25 + 25) + 2 * 180,
+        # Korzeniowski & Widmer 2016: 178 bands x 15 frames -> 512 -> 512 -> 512 -> 12
+        "deep_chroma": (178 * 15 * 512 + 512) + 2 * (512 * 512 + 512) + (512 * 12 + 12) + (12 * 25 + 25) + 2 * 178,
         # Schlüter & Grill 2015: 80 x 115 -> conv 64, 32 (3x3) -> pool 3 -> conv 128, 64 -> pool 3 -> 64 x 7 x 11
         "conv2d_voice": (9 * 64 + 64) + (64 * 9 * 32 + 32) + (32 * 9 * 128 + 128) + (128 * 9 * 64 + 64)
         + 2 * (64 + 32 + 128 + 64) + (64 * 7 * 11 * 256 + 256) + (256 * 64 + 64) + (64 + 1) + 2 * 80,
