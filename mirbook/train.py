@@ -105,38 +105,49 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history = {"epoch": [], "train_loss": [], "valid_loss": [], "seconds": [], "best_epoch": 0}
     best, best_state, stale = math.inf, None, 0
-    for epoch in range(1, epochs + 1):
-        start, total, count = time.perf_counter(), 0.0, 0
-        model.train()
-        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress)
-        for batch in bar:
-            batch = _to(batch, device)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                loss = loss_fn(model, batch)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            if scheduler is not None:
-                scheduler.step()
-            total, count = total + loss.item() * len(batch[0]), count + len(batch[0])
-            bar.set_postfix(loss=f"{total / count:.4f}")
-        valid = evaluate_loss(model, valid_data, batch_size=batch_size, device=device, loss_fn=loss_fn) \
-            if valid_data is not None else math.nan
-        for key, value in zip(("epoch", "train_loss", "valid_loss", "seconds"),
-                              (epoch, total / count, valid, time.perf_counter() - start)):
-            history[key].append(value)
-        if progress:
-            tqdm.write(f"epoch {epoch}: train loss {total / count:.4f}, valid loss {valid:.4f}")
-        score = valid if valid_data is not None else total / count
-        if score < best:
-            best, best_state, stale, history["best_epoch"] = score, copy.deepcopy(model.state_dict()), 0, epoch
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, model, history=history)
-        else:
-            stale += 1
-            if patience is not None and stale >= patience:
+    # One progress bar for the whole run (updated at most once a second) and at most about 25
+    # epoch lines: a notebook that prints a bar and a line per epoch for hundreds of short epochs
+    # floods the kernel's output channel (nbval then times out waiting for the cell's output).
+    report_every = max(1, math.ceil(epochs / 25))
+    bar = tqdm(total=epochs * len(train_loader), unit="batch", mininterval=1.0, disable=not progress)
+    try:
+        for epoch in range(1, epochs + 1):
+            start, total, count = time.perf_counter(), 0.0, 0
+            model.train()
+            bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)
+            for batch in train_loader:
+                batch = _to(batch, device)
+                with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                    loss = loss_fn(model, batch)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                if scheduler is not None:
+                    scheduler.step()
+                total, count = total + loss.item() * len(batch[0]), count + len(batch[0])
+                bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
+                bar.update()
+            valid = evaluate_loss(model, valid_data, batch_size=batch_size, device=device, loss_fn=loss_fn) \
+                if valid_data is not None else math.nan
+            for key, value in zip(("epoch", "train_loss", "valid_loss", "seconds"),
+                                  (epoch, total / count, valid, time.perf_counter() - start)):
+                history[key].append(value)
+            score = valid if valid_data is not None else total / count
+            if score < best:
+                best, best_state, stale, history["best_epoch"] = score, copy.deepcopy(model.state_dict()), 0, epoch
+                if checkpoint is not None:
+                    save_checkpoint(checkpoint, model, history=history)
+            else:
+                stale += 1
+            stop = patience is not None and stale >= patience
+            if progress and (epoch % report_every == 0 or epoch in (1, epochs) or stop):
+                tqdm.write(f"epoch {epoch}: train loss {total / count:.4f}, valid loss {valid:.4f}"
+                           + (" (early stop)" if stop else ""))
+            if stop:
                 break
+    finally:
+        bar.close()
     if best_state is None:
         raise RuntimeError("the loss was never finite (NaN or inf from the first epoch on); try a lower lr")
     model.load_state_dict(best_state)

@@ -149,3 +149,13 @@ def test_write_atomically_replaces_whole_files(tmp_path):
     write_atomically(path, b"first")
     write_atomically(path, b"second")
     assert path.read_bytes() == b"second" and os.listdir(path.parent) == ["file.bin"]
+
+
+def test_progress_output_stays_short_for_long_runs(capsys):
+    """Hundreds of short epochs must not flood a notebook: at most about 25 epoch lines."""
+    model = _small_brnn()
+    fit(model, _voice_data(model, n=8), _voice_data(model, n=8, seed=1), epochs=60, batch_size=8, patience=None)
+    out = capsys.readouterr()
+    lines = [line for line in (out.out + out.err).splitlines() if ": train loss" in line]
+    assert 20 <= len(lines) <= 26
+    assert lines[0].startswith("epoch 1:") and lines[-1].startswith("epoch 60:")
