@@ -83,8 +83,8 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
     learning rate after every batch along half a cosine, from ``lr`` to 0 at the end of
     ``epochs`` (Loshchilov & Hutter's annealing without restarts): the last epochs take small
     steps, so the weights settle instead of jumping between minima; ``"constant"`` keeps
-    ``lr``. ``amp=True`` uses float16 autocast
-    on CUDA (ignored on CPU). Returns ``{"epoch", "train_loss", "valid_loss", "seconds"}`` lists
+    ``lr``. ``amp=True`` uses float16 autocast on CUDA (ignored on CPU). ``progress=True`` shows
+    one bar for the whole run and at most about 25 epoch lines (first, last, every k-th). Returns ``{"epoch", "train_loss", "valid_loss", "seconds"}`` lists
     (``valid_loss`` holds NaN without validation data) plus ``"best_epoch"``.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
