@@ -800,8 +800,10 @@ class CRNNTagger(_Tagger):
     conv blocks of 64, 128, 128, 128 filters with max-pools (2, 2), (3, 3), (4, 4), (4, 4),
     dropout 0.1; two GRU layers of 32 units, dropout 0.3, 50 sigmoid tags. Its layers read
     c2-p2-c2-p2-c2-p2-c2-p2-r1-r2-d1. ``"cpu"`` preset: two blocks of 8 and 16 filters, pools
-    (1, 4) and (1, 4) -- along time only, so the GRUs see every semitone bin and can tell the
-    key (13 steps of 1,344 features for a 10-s clip) -- GRUs of 64, ``tag_weight=6``.
+    (2, 4) and (1, 4) -- frequency only once by 2, after a 3x3 convolution has already marked
+    which semitone of each pair sounds, so the GRUs can still tell the key (13 steps of 42 x 16
+    = 672 features for a 10-s clip) -- GRUs of 112, ``tag_weight=8``. The tagger chapter trains
+    it with ``torch.channels_last`` weights: a training step is 1.6x faster on one CPU thread.
     """
 
     notation = "c2-p2-c2-p2-r1-r2-d1"
@@ -821,9 +823,9 @@ class CRNNTagger(_Tagger):
     }
 
     def __init__(self, *, frontend: dict | None = None, channels: Sequence[int] = (8, 16),
-                 pools: Sequence[tuple[int, int]] = ((1, 4), (1, 4)), rnn_hidden: int = 64, conv_dropout: float = 0.0,
+                 pools: Sequence[tuple[int, int]] = ((2, 4), (1, 4)), rnn_hidden: int = 112, conv_dropout: float = 0.0,
                  dropout: float = 0.0, n_tags: int | None = None, tag_names: Sequence[str] | None = None,
-                 transpose: int = 6, tag_weight: float = 6.0):
+                 transpose: int = 6, tag_weight: float = 8.0):
         frontend = frontend or dict(_CPU_TAGGER_FRONTEND)
         if n_tags is None and tag_names is None:
             n_tags = 50
