@@ -142,7 +142,8 @@ class _SongDataset(Dataset):
             self.songs[i] = _song_from_entry(entry, with_audio=False)
         bar = tqdm(total=len(missing), desc=f"{type(self).__name__} {self.split}: features", disable=not progress or not missing)
         # Songs are rendered (or read) on a few threads: numpy and scipy release the GIL in their
-        # array work (1.3x faster on two cores); each song has its own seed, so the audio is the same.
+        # array work (48 tagger songs: 9.6 -> 6.6 s on two cores); each song has its own seed, so
+        # the audio is the same as when rendered one by one.
         pool = ThreadPoolExecutor(max_workers=min(_LOAD_THREADS, os.cpu_count() or 1))
         try:
             for chunk_start in range(0, len(missing), batch_size):
