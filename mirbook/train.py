@@ -84,8 +84,9 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
     ``epochs`` (Loshchilov & Hutter's annealing without restarts): the last epochs take small
     steps, so the weights settle instead of jumping between minima; ``"constant"`` keeps
     ``lr``. ``amp=True`` uses float16 autocast on CUDA (ignored on CPU). ``progress=True`` shows
-    one bar for the whole run and at most about 25 epoch lines (first, last, every k-th). Returns ``{"epoch", "train_loss", "valid_loss", "seconds"}`` lists
-    (``valid_loss`` holds NaN without validation data) plus ``"best_epoch"``.
+    one bar for the whole run and at most about 25 epoch lines (first, last, every k-th).
+    Returns ``{"epoch", "train_loss", "valid_loss", "seconds"}`` lists (``valid_loss`` holds NaN
+    without validation data) plus ``"best_epoch"``.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int; got {epochs!r}")

@@ -98,6 +98,18 @@ def test_tagged_clips_items(cqt, cache_dir):
     assert len(data) == 6 and NO_KEY == -100
 
 
+def test_songs_loaded_on_threads_keep_their_own_features(mel, tmp_path):
+    """Uncached songs are rendered on several threads: each must still get the features of its own audio."""
+    data = VoiceExcerpts("valid", n_songs=5, frontend=mel, duration=DURATION, excerpt_frames=21, cache_dir=tmp_path,
+                         progress=False, batch_size=5)
+    for i in range(data.n_songs):
+        audio = torch.from_numpy(data.example(i).audio.astype(np.float32))
+        with torch.inference_mode():
+            expected = mel(audio[None])[0]
+        # batched with the other songs, not alone: the same values up to float rounding (another song would differ by dBs)
+        torch.testing.assert_close(data.song(i).features, expected, rtol=1e-5, atol=1e-4, msg=f"song {i}")
+
+
 def test_cache_is_used_and_keyed_by_the_frontend(cqt, tmp_path, monkeypatch):
     first = _chords("test", cqt, tmp_path, n_songs=2)
     files = sorted(p.name for p in tmp_path.glob("*.npz"))
