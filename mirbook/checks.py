@@ -25,12 +25,14 @@ def check_finite(x: torch.Tensor, *, name: str = "input") -> None:
 
 
 def as_waveform_batch(
-    waveform: torch.Tensor | np.ndarray, *, min_samples: int = 1, name: str = "waveform"
+    waveform: torch.Tensor | np.ndarray, *, min_samples: int = 1, name: str = "waveform", finite: bool = True
 ) -> torch.Tensor:
     """Return ``waveform`` as a float ``(batch, samples)`` tensor, checking it on the way.
 
     A 1-D input becomes a batch of one. Stereo or other 3-D input is refused: down-mix it
-    explicitly (e.g. ``x.mean(dim=-2)``), so no channel is averaged by surprise.
+    explicitly (e.g. ``x.mean(dim=-2)``), so no channel is averaged by surprise. ``finite=False``
+    leaves the NaN/inf test to the caller (the CQT runs it on its first decimated signal, a
+    quarter of the samples, which every input sample reaches).
     Used by ``mirbook.representations`` (book: "MIR problems and audio representations").
     """
     if isinstance(waveform, np.ndarray):
@@ -55,7 +57,8 @@ def as_waveform_batch(
         raise ValueError(
             f"{name} is too short: {waveform.shape[-1]} samples, at least {min_samples} expected"
         )
-    check_finite(waveform, name=name)
+    if finite:
+        check_finite(waveform, name=name)
     return waveform
 
 

@@ -23,7 +23,7 @@ import torch
 import torchaudio
 from torch import nn
 
-from mirbook.checks import as_waveform_batch, check_sample_rate
+from mirbook.checks import as_waveform_batch, check_finite, check_sample_rate
 
 #: Version of how the modules below compute their values. Bump it with any change that alters the
 #: output of a frontend without changing its weights (framing, padding, chunking, magnitude), so
@@ -285,15 +285,15 @@ class MelSpectrogram(nn.Module):
 
     def _project(self, spec: torch.Tensor) -> torch.Tensor:
         """Mel bands ``(batch, frames, n_mels)`` of complex spectra ``(batch, frames, n_freqs)``."""
-        low, high = self._bins
         rows = spec.shape[0] * spec.shape[1]
         if self.stft.power == 2.0:
-            # |X|^2 = re^2 + im^2: the squares side by side, summed by the (doubled) filter weights
-            values, width = torch.view_as_real(spec[..., low:high]).square().reshape(rows, -1), 2
+            # |X|^2 = re^2 + im^2: the squares side by side, summed by the (doubled) filter weights;
+            # squared in place over all bins (contiguous, no copy), each product reads its columns
+            values, width = torch.view_as_real(spec).square_().view(rows, -1), 2
         else:
-            values, width = _magnitude(spec[..., low:high], self.stft.power).reshape(rows, -1), 1
+            values, width = _magnitude(spec, self.stft.power).reshape(rows, -1), 1
         bands = [
-            values[:, width * (first - low) : width * (stop - low)] @ getattr(self, f"band_weights{index}")
+            values[:, width * first : width * stop] @ getattr(self, f"band_weights{index}")
             for index, (_, _, first, stop) in enumerate(self._groups)
         ]
         return torch.cat(bands, dim=1).view(spec.shape[0], spec.shape[1], self.n_bins)
@@ -377,14 +377,63 @@ def _frame_products(flat: torch.Tensor, weight: torch.Tensor, *, batch: int, seg
     The frames are never copied out: with ``m = ceil(N / hop)`` (rounded up to a power of two,
     ``segment`` a multiple of ``m * hop``), frames ``p, p + m, p + 2m, ...`` of all clips are
     ``m * hop >= N`` samples apart, i.e. the rows of a strided view that BLAS reads in place,
-    and the ``m`` such views are the batch of one batched product. Returns ``(m, batch,
-    segment // (m * hop), C)``: entry ``[p, b, r]`` is frame ``r * m + p`` of clip ``b``.
+    and the ``m`` such views are the batch of one batched product. Returns a ``(batch, segment //
+    (m * hop), m, C)`` view: entry ``[b, r, p]`` is frame ``r * m + p`` of clip ``b``.
     """
     n_taps, n_out = weight.shape
     m = _phases(n_taps, hop)
     rows = segment // (m * hop)
     frames = flat.as_strided((m, batch * rows, n_taps), (hop, m * hop, 1), margin - left_pad)
-    return torch.bmm(frames, weight.expand(m, n_taps, n_out)).view(m, batch, rows, n_out)
+    return torch.bmm(frames, weight.expand(m, n_taps, n_out)).view(m, batch, rows, n_out).permute(1, 2, 0, 3)
+
+
+def _clip_products(x: torch.Tensor, weight: torch.Tensor, *, hop: int, left_pad: int, n_frames: int,
+                   out: torch.Tensor | None = None) -> torch.Tensor:
+    """``weight`` ``(N, C)`` applied to frames ``0 .. n_frames - 1`` of each clip of ``x`` ``(batch, n)``, read in place.
+
+    The layout-free twin of :func:`_frame_products` for the full-rate signal, which is thus never
+    copied: frame ``j`` starts ``left_pad`` samples before sample ``j * hop`` and samples outside
+    the clip count as zeros. The frames wholly inside a clip are strided views of ``x`` (rows
+    ``m * hop`` apart, clips ``n`` apart: one batched product per phase, written in place); the
+    few that reach past either end are taken from zero-padded copies of what they read, and
+    those starting past the end are zero. ``n_frames`` must be a multiple of ``m``. Returns
+    ``(batch, n_frames // m, m, C)`` (into ``out`` if given): entry ``[b, r, p]`` is frame ``r * m + p``.
+    """
+    x = x.contiguous()
+    batch, n = x.shape
+    n_taps, n_out = weight.shape
+    m = _phases(n_taps, hop)
+    if out is None:
+        out = x.new_empty(batch, n_frames // m, m, n_out)
+    frames = out.view(batch, n_frames, n_out)
+    weights = weight.expand(batch, n_taps, n_out)
+
+    def from_copy(begin: int, end: int) -> None:  # frames begin .. end - 1 from a padded copy
+        start, stop = begin * hop - left_pad, (end - 1) * hop - left_pad + n_taps
+        piece = x.new_zeros(batch, stop - start)
+        low, high = max(start, 0), min(stop, n)
+        if high > low:
+            piece[:, low - start : high - start] = x[:, low:high]
+        torch.bmm(piece.unfold(-1, n_taps, hop), weights, out=frames[:, begin:end])
+
+    first = -(-left_pad // hop)  # the first frame that starts inside the clip
+    last = min((n - n_taps + left_pad) // hop, n_frames - 1)  # the last that ends inside it
+    zero = min(n_frames, -(-(n + left_pad) // hop))  # frames from here on start past the end
+    if last < first:  # a clip shorter than a frame or two
+        from_copy(0, zero)
+    else:
+        for phase in range(m):
+            begin, end = -(-max(first - phase, 0) // m), (last - phase) // m + 1
+            if end > begin:
+                body = x.as_strided((batch, end - begin, n_taps), (n, m * hop, 1),
+                                    x.storage_offset() + (begin * m + phase) * hop - left_pad)
+                torch.bmm(body, weights, out=out[:, begin:end, phase])
+        if first > 0:
+            from_copy(0, first)
+        if zero > last + 1:
+            from_copy(last + 1, zero)
+    frames[:, zero:] = 0.0
+    return out
 
 
 def _framed_matmul(flat: torch.Tensor, weight: torch.Tensor, *, batch: int, segment: int, margin: int,
@@ -647,11 +696,23 @@ class CQT(nn.Module):
         return -(-(n_samples + self._segment_extra) // self._segment_step) * self._segment_step
 
     def _decimate(self, flat: torch.Tensor, factor: int, *, batch: int, segment: int, n_samples: int) -> torch.Tensor:
-        """Low-pass and keep every ``factor``-th sample of each clip of a flat batch (next level's layout)."""
+        """Low-pass and keep every ``factor``-th sample of each clip (the next level's flat layout).
+
+        ``flat`` is a flat batch, or (without autograd) the clips ``(batch, n_samples)`` themselves.
+        """
         decimator = getattr(self, f"decimator{factor}")
         short, margin, kept = segment // factor, self._margin, -(-n_samples // factor)
-        options = dict(batch=batch, segment=segment, margin=margin, hop=factor * decimator.shape[1],
-                       left_pad=self._fir_pads[factor])
+        hop = factor * decimator.shape[1]
+        if flat.dim() == 2:  # the clips, read in place
+            out = flat.new_empty(2 * margin + batch * short)
+            out[:margin] = 0.0
+            out[margin + batch * short :] = 0.0
+            rows = segment // (hop * _phases(decimator.shape[0], hop))
+            _clip_products(flat, decimator, hop=hop, left_pad=self._fir_pads[factor], n_frames=segment // hop,
+                           out=out[margin : margin + batch * short].view(batch, rows, -1, decimator.shape[1]))
+            out[margin : margin + batch * short].view(batch, short)[:, kept:] = 0.0
+            return out
+        options = dict(batch=batch, segment=segment, margin=margin, hop=hop, left_pad=self._fir_pads[factor])
         if torch.is_grad_enabled() and flat.requires_grad:
             y = _framed_matmul(flat, decimator, **options).reshape(batch, short)
             y[:, kept:] = 0.0  # each clip ends at ceil(n / factor), as after librosa's halvings
@@ -664,7 +725,7 @@ class CQT(nn.Module):
         return out
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        x = as_waveform_batch(waveform, min_samples=self.hop_length).to(self.frequencies.dtype)
+        x = as_waveform_batch(waveform, min_samples=self.hop_length, finite=False).to(self.frequencies.dtype)
         chunks = self._chunks(x)
         if torch.is_grad_enabled() and x.requires_grad:
             return torch.cat([self._powers(part).sqrt().transpose(1, 2) for part in chunks])
@@ -680,30 +741,44 @@ class CQT(nn.Module):
         return x.split(max(1, _CQT_CHUNK_SAMPLES // self._segment(x.shape[-1])))
 
     def _powers(self, x: torch.Tensor) -> torch.Tensor:
-        """Squared magnitudes ``(batch, frames, n_bins)`` of the clips ``x`` ``(batch, samples)``."""
+        """Squared magnitudes ``(batch, frames, n_bins)`` of the clips ``x`` ``(batch, samples)``.
+
+        Also the finiteness test of ``x`` (skipped by ``forward``): without autograd it runs on
+        the first decimated signal, where every input sample has entered a product (so a NaN or
+        infinity anywhere turns up there), at a fraction of the cost.
+        """
         batch, n_samples = x.shape
         n_frames = 1 + n_samples // self.hop_length
         segment = self._segment(n_samples)
         slots = segment // self.hop_length  # frames computed per clip, n_frames of them kept
-        flat = _flat_batch(x, segment=segment, margin=self._margin)
-        inference = not (torch.is_grad_enabled() and flat.requires_grad)
-        power = flat.new_empty(batch, slots, self.n_bins) if inference else None
+        inference = not (torch.is_grad_enabled() and x.requires_grad)
+        if not inference or self._octaves[-1][0] == 0:
+            check_finite(x, name="waveform")
+        # without autograd the full-rate clips are read in place, else laid out as a flat batch
+        source = x if inference else _flat_batch(x, segment=segment, margin=self._margin)
+        power = x.new_empty(batch, slots, self.n_bins) if inference else None
         columns, level = [], 0
         for octave, (target, hop, groups) in enumerate(self._octaves):
             if target > level:
                 factor = 2 ** (target - level)
-                flat = self._decimate(flat, factor, batch=batch, segment=segment, n_samples=n_samples)
+                source = self._decimate(source, factor, batch=batch, segment=segment, n_samples=n_samples)
+                if inference and level == 0 and not bool(torch.isfinite(source.sum())):
+                    check_finite(x, name="waveform")  # raises, unless finite values overflowed the sum
                 segment, n_samples, level = segment // factor, -(-n_samples // factor), target
             for index, (first, n, left_pad) in enumerate(groups):
-                products = _frame_products(flat, getattr(self, f"weight{octave}_{index}"), batch=batch,
-                                           segment=segment, margin=self._margin, hop=hop, left_pad=left_pad)
-                m, rows = products.shape[0], products.shape[2]
-                if inference:  # |.|^2 straight into the output: frame r * m + p of clip b from products[p, b, r]
+                weight = getattr(self, f"weight{octave}_{index}")
+                if source is x:
+                    products = _clip_products(x, weight, hop=hop, left_pad=left_pad, n_frames=slots)
+                else:
+                    products = _frame_products(source, weight, batch=batch, segment=segment, margin=self._margin,
+                                               hop=hop, left_pad=left_pad)
+                m = products.shape[2]
+                if inference:  # |.|^2 straight into the output: frame r * m + p of clip b from products[b, r, p]
                     products = products.square_()
-                    target_bins = power.view(batch, rows, m, self.n_bins).permute(2, 0, 1, 3)[..., first : first + n]
+                    target_bins = power.view(batch, slots // m, m, self.n_bins)[..., first : first + n]
                     torch.add(products[..., :n], products[..., n:], out=target_bins)
                 else:
-                    framed = products.permute(1, 2, 0, 3).reshape(batch, slots, 2 * n)[:, :n_frames].square()
+                    framed = products.reshape(batch, slots, 2 * n)[:, :n_frames].square()
                     columns.append((first, framed[..., :n] + framed[..., n:]))
         if inference:
             return power[:, :n_frames]
@@ -779,7 +854,7 @@ class Chroma(nn.Module):
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         # The same as self.fold(self.cqt(waveform)), folding each chunk of clips' CQT as it comes,
         # before it is transposed to (batch, bins, frames).
-        x = as_waveform_batch(waveform, min_samples=self.cqt.hop_length).to(self.fold_matrix.dtype)
+        x = as_waveform_batch(waveform, min_samples=self.cqt.hop_length, finite=False).to(self.fold_matrix.dtype)
         parts = []
         for clips in self.cqt._chunks(x):
             power = self.cqt._powers(clips)
