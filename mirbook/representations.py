@@ -649,17 +649,30 @@ class CQT(nn.Module):
         levels = min(plans, key=cost)
         self._levels = tuple(levels)
 
-        # Each group's taps as a real (span, 2 * n) matrix, real parts then imaginary; per octave
-        # (level, hop at that level, groups (first bin, n filters, left pad)).
-        self._octaves: list[tuple[int, int, list[tuple[int, int, int]]]] = []
+        # The products, in order: (level, hop at that level, first bin, n bins, left pad), each with
+        # its taps as a real (span, 2 * n) matrix (real parts, then imaginary) in buffer weight{i}.
+        # Octaves of one group each that share a level go into one product (lower bins first, taps
+        # aligned on their frames' start): one pass over that signal, twice as many columns.
+        found = []
         for o, level in enumerate(levels):
-            members = []
-            for index, (first, n, left_pad, group) in enumerate(groups(o, level)):
-                weight = np.concatenate([group.real, group.imag]).T
-                self.register_buffer(f"weight{o}_{index}", torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32)),
-                                     persistent=False)
-                members.append((rows[o].start + first, n, left_pad))
-            self._octaves.append((level, self.hop_length // 2**level, members))
+            for first, n, left_pad, taps in groups(o, level):
+                if found and len(groups(o, level)) == 1 and found[-1][5] and found[-1][0] == level:
+                    _, _, upper_first, upper_n, upper_pad, _, upper = found.pop()
+                    pad = max(left_pad, upper_pad)
+                    span = max(pad - left_pad + taps.shape[1], pad - upper_pad + upper.shape[1])
+                    merged = np.zeros((n + upper_n, span), dtype=taps.dtype)
+                    merged[:n, pad - left_pad : pad - left_pad + taps.shape[1]] = taps
+                    merged[n:, pad - upper_pad : pad - upper_pad + upper.shape[1]] = upper
+                    found.append((level, self.hop_length // 2**level, rows[o].start + first, n + upper_n, pad, False, merged))
+                else:
+                    single = len(groups(o, level)) == 1
+                    found.append((level, self.hop_length // 2**level, rows[o].start + first, n, left_pad, single, taps))
+        self._products: list[tuple[int, int, int, int, int]] = []
+        for index, (level, hop, first, n, left_pad, _, taps) in enumerate(found):
+            weight = np.concatenate([taps.real, taps.imag]).T
+            self.register_buffer(f"weight{index}", torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32)),
+                                 persistent=False)
+            self._products.append((level, hop, first, n, left_pad))
 
         # One anti-alias filter per decimation factor, for the widest band any of its steps keeps.
         edges: dict[int, float] = {}
@@ -679,12 +692,11 @@ class CQT(nn.Module):
             taps, hop = getattr(self, f"decimator{factor}").shape[0], factor * _DECIMATION_BLOCK
             step = math.lcm(step, hop * _phases(taps, hop) * 2**level)
             reach = max(reach, taps * 2**level)
-        for o, (level, hop, members) in enumerate(self._octaves):
-            for index, (_, _, left_pad) in enumerate(members):
-                taps = getattr(self, f"weight{o}_{index}").shape[0]
-                step = math.lcm(step, hop * _phases(taps, hop) * 2**level)
-                reach = max(reach, (hop + taps) * 2**level)
-                spans += [taps, left_pad]
+        for index, (level, hop, _, _, left_pad) in enumerate(self._products):
+            taps = getattr(self, f"weight{index}").shape[0]
+            step = math.lcm(step, hop * _phases(taps, hop) * 2**level)
+            reach = max(reach, (hop + taps) * 2**level)
+            spans += [taps, left_pad]
         self._segment_step = step
         self._segment_extra = reach + 2 ** levels[-1]
         # zeros around the flat batch: the reach of frames and filters before the first clip and,
@@ -752,34 +764,33 @@ class CQT(nn.Module):
         segment = self._segment(n_samples)
         slots = segment // self.hop_length  # frames computed per clip, n_frames of them kept
         inference = not (torch.is_grad_enabled() and x.requires_grad)
-        if not inference or self._octaves[-1][0] == 0:
+        if not inference or self._products[-1][0] == 0:
             check_finite(x, name="waveform")
         # without autograd the full-rate clips are read in place, else laid out as a flat batch
         source = x if inference else _flat_batch(x, segment=segment, margin=self._margin)
         power = x.new_empty(batch, slots, self.n_bins) if inference else None
         columns, level = [], 0
-        for octave, (target, hop, groups) in enumerate(self._octaves):
+        for index, (target, hop, first, n, left_pad) in enumerate(self._products):
             if target > level:
                 factor = 2 ** (target - level)
                 source = self._decimate(source, factor, batch=batch, segment=segment, n_samples=n_samples)
                 if inference and level == 0 and not bool(torch.isfinite(source.sum())):
                     check_finite(x, name="waveform")  # raises, unless finite values overflowed the sum
                 segment, n_samples, level = segment // factor, -(-n_samples // factor), target
-            for index, (first, n, left_pad) in enumerate(groups):
-                weight = getattr(self, f"weight{octave}_{index}")
-                if source is x:
-                    products = _clip_products(x, weight, hop=hop, left_pad=left_pad, n_frames=slots)
-                else:
-                    products = _frame_products(source, weight, batch=batch, segment=segment, margin=self._margin,
-                                               hop=hop, left_pad=left_pad)
-                m = products.shape[2]
-                if inference:  # |.|^2 straight into the output: frame r * m + p of clip b from products[b, r, p]
-                    products = products.square_()
-                    target_bins = power.view(batch, slots // m, m, self.n_bins)[..., first : first + n]
-                    torch.add(products[..., :n], products[..., n:], out=target_bins)
-                else:
-                    framed = products.reshape(batch, slots, 2 * n)[:, :n_frames].square()
-                    columns.append((first, framed[..., :n] + framed[..., n:]))
+            weight = getattr(self, f"weight{index}")
+            if source is x:
+                products = _clip_products(x, weight, hop=hop, left_pad=left_pad, n_frames=slots)
+            else:
+                products = _frame_products(source, weight, batch=batch, segment=segment, margin=self._margin,
+                                           hop=hop, left_pad=left_pad)
+            m = products.shape[2]
+            if inference:  # |.|^2 straight into the output: frame r * m + p of clip b from products[b, r, p]
+                products = products.square_()
+                target_bins = power.view(batch, slots // m, m, self.n_bins)[..., first : first + n]
+                torch.add(products[..., :n], products[..., n:], out=target_bins)
+            else:
+                framed = products.reshape(batch, slots, 2 * n)[:, :n_frames].square()
+                columns.append((first, framed[..., :n] + framed[..., n:]))
         if inference:
             return power[:, :n_frames]
         return torch.cat([values for _, values in sorted(columns, key=lambda column: column[0])], dim=2)
