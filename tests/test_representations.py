@@ -326,15 +326,39 @@ def test_bad_options_are_refused():
     assert math.isinf(Chroma().norm)
 
 
-def test_autograd_and_inference_paths_agree():
-    """The CQT writes decimated signals in place when no gradient is needed; both paths agree."""
-    y = torch.from_numpy(SIGNALS["chords"][:16384].copy())
+@pytest.mark.parametrize("n_samples", [600, 3000, 16384])
+def test_autograd_and_inference_paths_agree(n_samples):
+    """Without autograd the CQT reads the clips in place (frames at the clip ends from padded
+    copies; a clip shorter than a frame or two is all ends) and writes decimated signals in
+    place; with autograd it lays the batch out with zero gaps first. Both paths agree."""
+    y = torch.from_numpy(np.stack([SIGNALS["chords"][:n_samples], SIGNALS["noise"][:n_samples]]))
     for module in map(default, (CQT, Chroma)):
         with torch.no_grad():
             inference = module(y)
         with_graph = module(y.clone().requires_grad_(True))
         assert with_graph.requires_grad
-        torch.testing.assert_close(with_graph.detach(), inference, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(with_graph.detach(), inference, rtol=1e-5, atol=1e-6 * float(inference.abs().max()))
+
+
+@pytest.mark.parametrize("position", [0, 7000, -1])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")], ids=["nan", "inf", "-inf"])
+def test_cqt_finds_a_single_bad_sample_anywhere(position, bad):
+    """The CQT tests finiteness on its first decimated signal, not on the input: one bad sample
+    at either end or inside any clip of a batch must still be refused, with or without autograd."""
+    y = torch.from_numpy(np.stack([SIGNALS["chords"], SIGNALS["noise"][: len(SIGNALS["chords"])]]))
+    y[1, position] = bad
+    for module in map(default, (CQT, Chroma)):
+        with pytest.raises(ValueError, match="1 NaN or infinite"), torch.no_grad():
+            module(y)
+        with pytest.raises(ValueError, match="1 NaN or infinite"):
+            module(y.clone().requires_grad_(True))
+
+
+def test_huge_finite_audio_is_not_mistaken_for_nan():
+    """A finite input whose decimated sum overflows float32 is finite all the same: no error."""
+    y = torch.full((1, 8192), 3e38)
+    with torch.no_grad():
+        assert default(CQT)(y).shape == (1, 84, 17)
 
 
 @pytest.mark.parametrize("n_samples", [2048, 2500, 3071, 4096, 22051])
