@@ -389,7 +389,7 @@ def _frame_products(flat: torch.Tensor, weight: torch.Tensor, *, batch: int, seg
 
 def _clip_products(x: torch.Tensor, weight: torch.Tensor, *, hop: int, left_pad: int, n_frames: int,
                    out: torch.Tensor | None = None) -> torch.Tensor:
-    """``weight`` ``(N, C)`` applied to frames ``0 .. n_frames - 1`` of each clip of ``x`` ``(batch, n)``, read in place.
+    """``weight`` ``(N, C)`` applied to the first ``n_frames`` frames of each clip of ``x`` ``(batch, n)``.
 
     The layout-free twin of :func:`_frame_products` for the full-rate signal, which is thus never
     copied: frame ``j`` starts ``left_pad`` samples before sample ``j * hop`` and samples outside
@@ -668,7 +668,8 @@ class CQT(nn.Module):
                     merged = np.zeros((n + upper_n, span), dtype=taps.dtype)
                     merged[:n, pad - left_pad : pad - left_pad + taps.shape[1]] = taps
                     merged[n:, pad - upper_pad : pad - upper_pad + upper.shape[1]] = upper
-                    found.append((level, self.hop_length // 2**level, rows[o].start + first, n + upper_n, pad, False, merged))
+                    hop = self.hop_length // 2**level
+                    found.append((level, hop, rows[o].start + first, n + upper_n, pad, False, merged))
                 else:
                     single = len(groups(o, level)) == 1
                     found.append((level, self.hop_length // 2**level, rows[o].start + first, n, left_pad, single, taps))
