@@ -600,8 +600,11 @@ class CQT(nn.Module):
                          level=natural[o], filter_scale=filter_scale, sparsity=sparsity)
             for o in range(n_octaves)
         ]
-        # Highest frequency each octave reads, in cycles per sample at level `level`.
-        edge = lambda o, level: kernels[o][4] * 2**level / self.sample_rate  # noqa: E731
+
+        def edge(o: int, level: int) -> float:
+            """Highest frequency octave ``o`` reads, in cycles per sample at ``level``."""
+            return kernels[o][4] * 2**level / self.sample_rate
+
         weights: dict[tuple[int, int], list] = {}
 
         def groups(o: int, level: int) -> list[tuple[int, int, int, np.ndarray]]:
@@ -658,27 +661,27 @@ class CQT(nn.Module):
         # its taps as a real (span, 2 * n) matrix (real parts, then imaginary) in buffer weight{i}.
         # Octaves of one group each that share a level go into one product (lower bins first, taps
         # aligned on their frames' start): one pass over that signal, twice as many columns.
-        found = []
+        found = []  # (level, first bin, n bins, left pad, complex taps, may take the next octave)
         for o, level in enumerate(levels):
+            single = len(groups(o, level)) == 1
             for first, n, left_pad, taps in groups(o, level):
-                if found and len(groups(o, level)) == 1 and found[-1][5] and found[-1][0] == level:
-                    _, _, upper_first, upper_n, upper_pad, _, upper = found.pop()
+                first += rows[o].start
+                if single and found and found[-1][5] and found[-1][0] == level:
+                    _, _, upper_n, upper_pad, upper, _ = found.pop()
                     pad = max(left_pad, upper_pad)
                     span = max(pad - left_pad + taps.shape[1], pad - upper_pad + upper.shape[1])
                     merged = np.zeros((n + upper_n, span), dtype=taps.dtype)
                     merged[:n, pad - left_pad : pad - left_pad + taps.shape[1]] = taps
                     merged[n:, pad - upper_pad : pad - upper_pad + upper.shape[1]] = upper
-                    hop = self.hop_length // 2**level
-                    found.append((level, hop, rows[o].start + first, n + upper_n, pad, False, merged))
+                    found.append((level, first, n + upper_n, pad, merged, False))
                 else:
-                    single = len(groups(o, level)) == 1
-                    found.append((level, self.hop_length // 2**level, rows[o].start + first, n, left_pad, single, taps))
+                    found.append((level, first, n, left_pad, taps, single))
         self._products: list[tuple[int, int, int, int, int]] = []
-        for index, (level, hop, first, n, left_pad, _, taps) in enumerate(found):
+        for index, (level, first, n, left_pad, taps, _) in enumerate(found):
             weight = np.concatenate([taps.real, taps.imag]).T
             self.register_buffer(f"weight{index}", torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32)),
                                  persistent=False)
-            self._products.append((level, hop, first, n, left_pad))
+            self._products.append((level, self.hop_length // 2**level, first, n, left_pad))
 
         # One anti-alias filter per decimation factor, for the widest band any of its steps keeps.
         edges: dict[int, float] = {}

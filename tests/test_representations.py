@@ -337,7 +337,7 @@ def test_autograd_and_inference_paths_agree(n_samples):
             inference = module(y)
         with_graph = module(y.clone().requires_grad_(True))
         assert with_graph.requires_grad
-        torch.testing.assert_close(with_graph.detach(), inference, rtol=1e-5, atol=1e-6 * float(inference.abs().max()))
+        torch.testing.assert_close(with_graph.detach(), inference, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("position", [0, 7000, -1])
