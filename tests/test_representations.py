@@ -377,19 +377,36 @@ def test_stft_frames_equal_torch_stft_at_clip_edges(n_samples):
                 assert (ours - ref).abs().max() <= EXACT * ref.abs().max()
 
 
-def test_mel_band_groups_equal_the_dense_product():
-    """The mel product over each band group's bins equals the full filter bank times the power
-    spectrogram, also with empty filters (many bands, short n_fft) and other powers."""
-    x = torch.from_numpy(SIGNALS["noise"][None])
-    for options in (dict(), dict(n_mels=256, n_fft=512, hop_length=128), dict(power=1.5, pad_mode="reflect")):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torchaudio warns about the empty filters
-            mel = MelSpectrogram(**options)
-        stft = STFT(n_fft=mel.stft.n_fft, hop_length=mel.hop_length, power=mel.stft.power, pad_mode=mel.stft.pad_mode)
-        with torch.no_grad():
-            dense = mel.filterbank @ stft(x)
-            ours = mel(x)
-        assert (ours - dense).abs().max() <= EXACT * dense.max()
+@pytest.mark.parametrize("threads", [1, 3])
+def test_mel_band_sums_and_band_groups_equal_the_dense_product(threads):
+    """Both ways of skipping the filter bank's zeros equal the full filter bank times the power
+    spectrogram: the compiled band sums (CPU, float32, no autograd; its frames split over
+    ``threads`` threads) and the products over each band group's bins (autograd; float64), also
+    with empty filters (many bands, short n_fft), a magnitude input and another power."""
+    x = torch.from_numpy(np.stack([SIGNALS["noise"], SIGNALS["chirp"][: len(SIGNALS["noise"])]]))
+    options = (dict(), dict(n_mels=256, n_fft=512, hop_length=128), dict(power=1.0, n_mels=40),
+               dict(power=1.5, pad_mode="reflect"))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for option in options:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torchaudio warns about the empty filters
+                mel = MelSpectrogram(**option)
+            stft = STFT(n_fft=mel.stft.n_fft, hop_length=mel.hop_length, power=mel.stft.power, pad_mode=mel.stft.pad_mode)
+            with torch.no_grad():
+                dense = mel.filterbank @ stft(x)
+                band_sums = mel(x)
+            with_graph = mel(x.clone().requires_grad_(True))
+            assert with_graph.requires_grad and band_sums.shape == with_graph.shape == dense.shape
+            for ours in (band_sums, with_graph.detach()):
+                assert (ours - dense).abs().max() <= EXACT * dense.max()
+            with torch.no_grad():
+                double = mel.double()(x.double())
+            assert double.dtype == torch.float64
+            assert (double - dense).abs().max() <= EXACT * dense.max()
+    finally:
+        torch.set_num_threads(previous)
 
 
 def test_chroma_is_the_fold_of_the_cqt():
