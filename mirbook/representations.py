@@ -23,7 +23,7 @@ import torch
 import torchaudio
 from torch import nn
 
-from mirbook.band_sums import BandSums
+from mirbook.cpu_loops import BandSums, squared_magnitudes
 from mirbook.checks import as_waveform_batch, check_finite, check_sample_rate
 
 #: Version of how the modules below compute their values. Bump it with any change that alters the
@@ -219,7 +219,7 @@ class MelSpectrogram(nn.Module):
     ``(batch, n_mels, frames)``. Chapter: "MIR problems and audio representations".
 
     Each triangle spans few STFT bins, so the product skips the zeros. On a CPU, for float32 and
-    without autograd, :class:`mirbook.band_sums.BandSums` sums each band over its own bins only
+    without autograd, :class:`mirbook.cpu_loops.BandSums` sums each band over its own bins only
     (about 2000 weights instead of 128 x 1025 for the defaults). Otherwise (autograd, CUDA,
     float64) the bands go in groups of 16 neighbours, each multiplied only with the bins its
     filters cover (about 1/8 of the dense product for 128 bands); for ``power=2`` the squared real
@@ -768,11 +768,11 @@ class CQT(nn.Module):
         x = as_waveform_batch(waveform, min_samples=self.hop_length, finite=False).to(self.frequencies.dtype)
         chunks = self._chunks(x)
         if torch.is_grad_enabled() and x.requires_grad:
-            return torch.cat([self._powers(part).sqrt().transpose(1, 2) for part in chunks])
+            return torch.cat([self._powers(part).sqrt() for part in chunks])
         out = x.new_empty(x.shape[0], self.n_bins, 1 + x.shape[1] // self.hop_length)
         start = 0
-        for part in chunks:  # the square root and the transposition in one pass
-            torch.sqrt(self._powers(part).transpose(1, 2), out=out[start : start + len(part)])
+        for part in chunks:
+            torch.sqrt(self._powers(part), out=out[start : start + len(part)])
             start += len(part)
         return out
 
@@ -796,7 +796,7 @@ class CQT(nn.Module):
             check_finite(x, name="waveform")
         # without autograd the full-rate clips are read in place, else laid out as a flat batch
         source = x if inference else _flat_batch(x, segment=segment, margin=self._margin)
-        power = x.new_empty(batch, slots, self.n_bins) if inference else None
+        power = x.new_empty(batch, self.n_bins, slots) if inference else None
         columns, level = [], 0
         for index, (target, hop, first, n, left_pad) in enumerate(self._products):
             if target > level:
@@ -813,15 +813,18 @@ class CQT(nn.Module):
                                            hop=hop, left_pad=left_pad)
             m = products.shape[2]
             if inference:  # |.|^2 straight into the output: frame r * m + p of clip b from products[b, r, p]
-                products = products.square_()
-                target_bins = power.view(batch, slots // m, m, self.n_bins)[..., first : first + n]
-                torch.add(products[..., :n], products[..., n:], out=target_bins)
+                target = power.view(batch, self.n_bins, slots // m, m)
+                if power.device.type == "cpu" and power.dtype == torch.float32:
+                    squared_magnitudes(products, target, first)
+                else:
+                    products = products.square_().permute(0, 3, 1, 2)
+                    torch.add(products[:, :n], products[:, n:], out=target[:, first : first + n])
             else:
                 framed = products.reshape(batch, slots, 2 * n)[:, :n_frames].square()
                 columns.append((first, framed[..., :n] + framed[..., n:]))
         if inference:
-            return power[:, :n_frames]
-        return torch.cat([values for _, values in sorted(columns, key=lambda column: column[0])], dim=2)
+            return power[:, :, :n_frames]
+        return torch.cat([values for _, values in sorted(columns, key=lambda column: column[0])], dim=2).transpose(1, 2)
 
 
 class Chroma(nn.Module):
@@ -896,9 +899,9 @@ class Chroma(nn.Module):
         x = as_waveform_batch(waveform, min_samples=self.cqt.hop_length, finite=False).to(self.fold_matrix.dtype)
         parts = []
         for clips in self.cqt._chunks(x):
-            power = self.cqt._powers(clips)
+            power = self.cqt._powers(clips)  # (batch, bins, frames)
             magnitude = power.sqrt() if power.requires_grad else power.sqrt_()
-            parts.append((magnitude @ self.fold_matrix.T).transpose(1, 2))
+            parts.append((magnitude.transpose(1, 2) @ self.fold_matrix.T).transpose(1, 2))
         return self._normalise(parts[0] if len(parts) == 1 else torch.cat(parts))
 
 
