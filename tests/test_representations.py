@@ -16,6 +16,7 @@ Tolerances (stated once, used below):
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import warnings
@@ -338,6 +339,11 @@ def test_autograd_and_inference_paths_agree(n_samples):
         with_graph = module(y.clone().requires_grad_(True))
         assert with_graph.requires_grad
         torch.testing.assert_close(with_graph.detach(), inference, rtol=1e-5, atol=1e-6)
+        # float64 takes torch's operations where float32 takes the compiled loops (mirbook.cpu_loops)
+        with torch.no_grad():
+            double = copy.deepcopy(module).double()(y.double())
+        assert double.dtype == torch.float64
+        torch.testing.assert_close(double.float(), inference, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("position", [0, 7000, -1])
