@@ -116,7 +116,6 @@ class BandSums:
         for band in bank.T:
             used = np.flatnonzero(band)
             spans.append((used[0], used[-1] + 1) if used.size else (0, 0))  # an empty filter sums nothing
-        self.n_bands = bank.shape[1]
         self.power = float(power)
         self.starts = np.array([s for s, _ in spans], dtype=np.uint64)
         self.stops = np.array([e for _, e in spans], dtype=np.uint64)

@@ -23,14 +23,15 @@ import torch
 import torchaudio
 from torch import nn
 
-from mirbook.cpu_loops import BandSums, squared_magnitudes
 from mirbook.checks import as_waveform_batch, check_finite, check_sample_rate
+from mirbook.cpu_loops import BandSums, squared_magnitudes
 
 #: Version of how the modules below compute their values. Bump it with any change that alters the
 #: output of a frontend without changing its weights (framing, padding, chunking, magnitude), so
 #: that feature caches keyed by :func:`mirbook.data.cache.frontend_fingerprint` never serve values
 #: computed by earlier code. 2: the CQT's trimmed filter support and chunked batches of session 2.
-#: 3: the CQT's decimation plans (session 6) and the mel's compiled band sums (session 7).
+#: 3: the CQT's decimation plans (session 6), the mel's compiled band sums and CQT filter groups
+#: of 24 (session 7).
 REPRESENTATION_VERSION = "3"
 
 __all__ = [
@@ -545,7 +546,8 @@ class CQT(nn.Module):
       level go into one product;
     * without autograd the full-rate clips are read in place (``_clip_products``: only the
       frames at a clip's ends come from padded copies), decimated signals are written straight
-      into the next level's layout, and each product's squared magnitudes straight into the
+      into the next level's layout, and each product's squared magnitudes (by a compiled loop,
+      :func:`mirbook.cpu_loops.squared_magnitudes`, on the CPU) straight into the
       output; the NaN/inf test of the input runs on the first decimated signal, which every
       input sample reaches (tested), at a fraction of the cost.
 
@@ -783,7 +785,7 @@ class CQT(nn.Module):
         return x.split(max(1, _CQT_CHUNK_SAMPLES // self._segment(x.shape[-1])))
 
     def _powers(self, x: torch.Tensor) -> torch.Tensor:
-        """Squared magnitudes ``(batch, frames, n_bins)`` of the clips ``x`` ``(batch, samples)``.
+        """Squared magnitudes ``(batch, n_bins, frames)`` of the clips ``x`` ``(batch, samples)``.
 
         Also the finiteness test of ``x`` (skipped by ``forward``): without autograd it runs on
         the first decimated signal, where every input sample has entered a product (so a NaN or
@@ -899,8 +901,7 @@ class Chroma(nn.Module):
         return chroma / torch.where(length < tiny, torch.ones_like(length), length)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        # The same as self.fold(self.cqt(waveform)), folding each chunk of clips' CQT as it comes,
-        # before it is transposed to (batch, bins, frames).
+        # The same as self.fold(self.cqt(waveform)), folding each chunk of clips' CQT as it comes.
         x = as_waveform_batch(waveform, min_samples=self.cqt.hop_length, finite=False).to(self.fold_matrix.dtype)
         parts = []
         for clips in self.cqt._chunks(x):
