@@ -34,7 +34,7 @@ from nbclient import NotebookClient
 import mirbook
 from mirbook.data import GENERATOR_VERSION
 from mirbook.models import MODELS
-from mirbook.train import write_atomically
+from mirbook.io import write_atomically
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "book" / "models"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["as_waveform_batch", "check_sample_rate", "check_finite"]
+__all__ = ["as_waveform_batch", "check_sample_rate", "check_finite", "check_positive_int", "check_choice"]
 
 
 def check_finite(x: torch.Tensor, *, name: str = "input") -> None:
@@ -73,3 +73,17 @@ def check_sample_rate(sample_rate: int, *, expected: int | None = None, name: st
             f"{expected})."
         )
     return int(sample_rate)
+
+
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as int after checking it is a positive integer (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive int; got {value!r}")
+    return int(value)
+
+
+def check_choice(value, name: str, choices: tuple):
+    """Return ``value`` after checking it is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    return value

@@ -32,15 +32,12 @@ from scipy.ndimage import median_filter as _median_filter
 from scipy.ndimage import uniform_filter1d
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from mirbook.representations import frame_times
+from mirbook.frames import intervals_to_frames, merge_frame_labels
 from mirbook.vocab import CHORD_LABELS
 
 __all__ = [
-    "frame_intervals",
-    "merge_frame_labels",
     "decode_chords",
     "evaluate_chords",
-    "intervals_to_frames",
     "voicing_decisions",
     "voiced_intervals",
     "evaluate_voicing",
@@ -72,34 +69,6 @@ def _check_lists(references, estimates, *, what: str) -> None:
         raise ValueError(f"no songs to evaluate: the list of reference {what} is empty")
     if len(references) != len(estimates):
         raise ValueError(f"{len(references)} reference {what} but {len(estimates)} estimates; one per song expected")
-
-
-def frame_intervals(n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
-    """Interval ``(n_frames, 2)`` in seconds covered by each frame: centre +- half a hop, from 0.
-
-    The bridge from frame-wise outputs (time-varying problems, Section 5.7.1) to mir_eval's
-    interval annotations; used by the deep chroma and voice chapters via the functions below.
-    """
-    centres = frame_times(n_frames, sample_rate=sample_rate, hop_length=hop_length)
-    # one shared edge between neighbours, so intervals are exactly contiguous (mir_eval checks)
-    edges = np.append(centres, n_frames * hop_length / sample_rate) - hop_length / sample_rate / 2
-    edges[0] = 0.0
-    return np.stack([edges[:-1], edges[1:]], axis=1)
-
-
-def merge_frame_labels(labels: Sequence[str], *, sample_rate: int, hop_length: int) -> tuple[np.ndarray, list[str]]:
-    """Merge runs of equal per-frame labels into ``(intervals (n, 2), labels)`` (mir_eval's format).
-
-    Used by :func:`decode_chords` (deep chroma chapter) and :func:`voiced_intervals` (voice chapters).
-    """
-    labels = list(labels)
-    if not labels:
-        raise ValueError("labels is empty: at least one frame expected")
-    spans = frame_intervals(len(labels), sample_rate=sample_rate, hop_length=hop_length)
-    starts = [0] + [i for i in range(1, len(labels)) if labels[i] != labels[i - 1]]
-    ends = starts[1:] + [len(labels)]
-    intervals = np.array([[spans[s, 0], spans[e - 1, 1]] for s, e in zip(starts, ends)])
-    return intervals, [labels[s] for s in starts]
 
 
 def decode_chords(posteriors, *, sample_rate: int, hop_length: int, smooth: int = 1) -> tuple[np.ndarray, list[str]]:
@@ -141,19 +110,6 @@ def evaluate_chords(references: Sequence[tuple], estimates: Sequence[tuple]) -> 
             totals[key] = totals.get(key, 0.0) + duration * value
         weight += duration
     return {key: value / weight for key, value in totals.items()}
-
-
-def intervals_to_frames(intervals, n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
-    """Boolean ``(n_frames,)``: frame ``i`` is True when its centre lies in one of ``intervals``.
-
-    Frame-wise voicing targets and references (voice chapters; ``mirbook.data.VoiceExcerpts``).
-    """
-    intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
-    times = frame_times(n_frames, sample_rate=sample_rate, hop_length=hop_length)
-    if len(intervals) == 0:
-        return np.zeros(n_frames, dtype=bool)
-    inside = (times[:, None] >= intervals[None, :, 0]) & (times[:, None] < intervals[None, :, 1])
-    return inside.any(axis=1)
 
 
 def voicing_decisions(probabilities, *, threshold: float, median_filter: int = 1) -> np.ndarray:

@@ -9,15 +9,12 @@ returns mir_eval-style annotations:
 - voice models: voiced ``intervals (n, 2)`` (:func:`predict_voicing`);
 - taggers: ``({tag: probability}, key string)`` (:func:`predict_tags`).
 
-:func:`write_lab` stores intervals and labels as a ``.lab`` file (start, end, label per line).
+``mirbook.io.write_lab`` stores intervals and labels as a ``.lab`` file (start, end, label per line).
 Used at the end of every model chapter ("try it on your own music").
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -26,10 +23,9 @@ import torchaudio
 from mirbook.checks import as_waveform_batch, check_sample_rate
 from mirbook.evaluate import decode_chords, voiced_intervals
 from mirbook.models import ReferenceModel
-from mirbook.train import write_atomically
 from mirbook.vocab import KEY_LABELS
 
-__all__ = ["features_for", "predict", "predict_chords", "predict_voicing", "predict_tags", "write_lab"]
+__all__ = ["features_for", "predict", "predict_chords", "predict_voicing", "predict_tags"]
 
 
 def _check_model(model, task: str | None = None) -> ReferenceModel:
@@ -123,19 +119,3 @@ def predict(model: ReferenceModel, waveform, sample_rate: int, **options):
     return function(model, waveform, sample_rate, **options)
 
 
-def write_lab(path: str | os.PathLike, intervals, labels: Sequence[str] | str) -> Path:
-    """Write ``start end label`` lines (tab-separated, seconds) to a ``.lab`` file, atomically.
-
-    ``labels`` may be one string for every interval (e.g. ``"voice"`` for voiced intervals).
-    The file reads back with ``mir_eval.io.load_labeled_intervals``.
-    """
-    intervals = np.asarray(intervals, dtype=float)
-    if intervals.ndim != 2 or intervals.shape[1] != 2:
-        raise ValueError(f"intervals must have shape (n, 2); got {intervals.shape}")
-    labels = [labels] * len(intervals) if isinstance(labels, str) else list(labels)
-    if len(labels) != len(intervals):
-        raise ValueError(f"{len(intervals)} intervals but {len(labels)} labels")
-    if np.any(intervals[:, 1] < intervals[:, 0]):
-        raise ValueError("every interval must end after it starts")
-    text = "".join(f"{start:.6f}\t{end:.6f}\t{label}\n" for (start, end), label in zip(intervals, labels))
-    return write_atomically(path, text.encode("utf-8"))

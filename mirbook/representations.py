@@ -42,7 +42,6 @@ __all__ = [
     "Chroma",
     "LogCompression",
     "Frontend",
-    "frame_times",
     "cqt_frequencies",
 ]
 
@@ -66,19 +65,6 @@ _CQT_GROUP = 24
 _CQT_CHUNK_SAMPLES = 6 * 2**20
 # Outputs per frame of a decimation product (see _decimation_matrix): measured fastest.
 _DECIMATION_BLOCK = 32
-
-
-def frame_times(n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
-    """Centre time in seconds of each of ``n_frames`` frames (``i * hop_length / sample_rate``).
-
-    The convention of every representation here (librosa's ``center=True``); used to align
-    frame-wise predictions with mir_eval annotations in the time-varying chapters.
-    """
-    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 0:
-        raise ValueError(f"n_frames must be a non-negative int; got {n_frames!r}")
-    sample_rate = check_sample_rate(sample_rate)
-    hop_length = _check_positive_int(hop_length, "hop_length")
-    return np.arange(int(n_frames)) * (hop_length / sample_rate)
 
 
 def cqt_frequencies(*, f_min: float = C1_HZ, n_bins: int = 84, bins_per_octave: int = 12) -> np.ndarray:

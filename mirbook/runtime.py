@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import random
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 
-__all__ = ["resolve_device", "seed_everything", "describe_device"]
+__all__ = ["resolve_device", "seed_everything", "describe_device", "evaluation_mode"]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -50,3 +51,19 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     torch.cuda.manual_seed_all(seed)
+
+
+@contextmanager
+def evaluation_mode(model: torch.nn.Module):
+    """Run the block with ``model`` in eval mode and without autograd; restore its mode after.
+
+    Every inference path (prediction, scoring, validation loss) uses this, so dropout and
+    batch-norm statistics never leak from training into a score.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)

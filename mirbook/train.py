@@ -13,7 +13,6 @@ import copy
 import io
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -22,9 +21,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from mirbook.io import write_atomically
 from mirbook.runtime import resolve_device, seed_everything
 
-__all__ = ["fit", "evaluate_loss", "save_checkpoint", "load_checkpoint", "write_atomically"]
+__all__ = ["fit", "evaluate_loss", "save_checkpoint", "load_checkpoint"]
 
 CHECKPOINT_FORMAT = "mirbook-checkpoint-1"
 
@@ -172,26 +172,6 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, *, history:
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     return write_atomically(path, buffer.getvalue())
-
-
-def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``.
-
-    Readers never see a half-written file, even if the process dies mid-write (checkpoints
-    here, ``.lab`` files in ``mirbook.predict``).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def load_checkpoint(path: str | os.PathLike, *, device="cpu") -> tuple[torch.nn.Module, dict]:

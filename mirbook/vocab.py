@@ -21,6 +21,9 @@ __all__ = [
     "chord_chroma",
     "key_index",
     "key_label",
+    "NO_KEY",
+    "CHORD_CHROMA",
+    "chord_templates",
 ]
 
 #: Pitch-class names with sharps, index 0 = C (the order of chroma bins).
@@ -99,3 +102,24 @@ def key_label(index: int) -> str:
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(KEY_LABELS):
         raise ValueError(f"key index must be an int in [0, {len(KEY_LABELS) - 1}]; got {index!r}")
     return KEY_LABELS[int(index)]
+
+
+#: Key target of a clip without key annotation (PyTorch's default ``ignore_index``): real
+#: tagging datasets have no key, and the taggers' key loss skips these clips.
+NO_KEY = -100
+
+#: ``(25, 12)`` binary pitch-class templates of ``CHORD_LABELS`` (row 0, 'N', is zero), float32:
+#: the deep chroma targets and the start of its classifier (deep chroma chapter).
+CHORD_CHROMA = np.stack([chord_chroma(label) for label in CHORD_LABELS])
+CHORD_CHROMA.flags.writeable = False
+
+
+def chord_templates() -> np.ndarray:
+    """``(25, 12)`` unit-norm triad templates in the order of ``CHORD_LABELS`` (row 0, 'N', zero).
+
+    The templates of chroma template matching (paper Section 2.1's designed pipeline; the deep
+    chroma chapter's baseline and the appendix's sequence model).
+    """
+    templates = CHORD_CHROMA.astype(float)
+    norms = np.linalg.norm(templates, axis=1, keepdims=True)
+    return np.divide(templates, norms, out=np.zeros_like(templates), where=norms > 0)

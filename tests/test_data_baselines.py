@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from mirbook.data import energy_voicing, render_song, template_chords
-from mirbook.data.baselines import chord_templates
-from mirbook.evaluate import evaluate_chords, intervals_to_frames
+from mirbook.vocab import chord_templates
+from mirbook.evaluate import evaluate_chords
+from mirbook.frames import intervals_to_frames
 
 
 @pytest.fixture(scope="module")

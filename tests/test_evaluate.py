@@ -16,9 +16,6 @@ from mirbook.evaluate import (
     evaluate_keys,
     evaluate_tags,
     evaluate_voicing,
-    frame_intervals,
-    intervals_to_frames,
-    merge_frame_labels,
     score_chord_model,
     score_tagger,
     score_voice_model,
@@ -26,6 +23,7 @@ from mirbook.evaluate import (
     voiced_intervals,
     voicing_decisions,
 )
+from mirbook.frames import frame_intervals, intervals_to_frames, merge_frame_labels
 from mirbook.models import MODELS
 from mirbook.vocab import CHORD_LABELS, KEY_LABELS, chord_index
 

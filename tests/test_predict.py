@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from mirbook.models import MODELS
-from mirbook.predict import features_for, predict, predict_chords, predict_tags, predict_voicing, write_lab
+from mirbook.io import write_lab
+from mirbook.predict import features_for, predict, predict_chords, predict_tags, predict_voicing
 from mirbook.vocab import CHORD_LABELS, KEY_LABELS
 
 

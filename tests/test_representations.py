@@ -35,8 +35,8 @@ from mirbook.representations import (
     LogCompression,
     MelSpectrogram,
     cqt_frequencies,
-    frame_times,
 )
+from mirbook.frames import frame_times
 
 SR = 22050
 EXACT = 1e-5

@@ -8,7 +8,8 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from mirbook.models import MODELS
-from mirbook.train import evaluate_loss, fit, load_checkpoint, save_checkpoint, write_atomically
+from mirbook.io import write_atomically
+from mirbook.train import evaluate_loss, fit, load_checkpoint, save_checkpoint
 
 
 def _voice_data(model, n=32, frames=24, seed=0):

@@ -18,18 +18,11 @@ import librosa
 import numpy as np
 
 from mirbook.checks import as_waveform_batch, check_sample_rate
-from mirbook.evaluate import decode_chords, merge_frame_labels
-from mirbook.vocab import CHORD_LABELS, chord_chroma
+from mirbook.evaluate import decode_chords
+from mirbook.frames import merge_frame_labels
+from mirbook.vocab import chord_templates
 
-__all__ = ["template_chords", "energy_voicing", "chord_templates"]
-
-
-def chord_templates() -> np.ndarray:
-    """``(25, 12)`` unit-norm triad templates in the order of ``mirbook.vocab.CHORD_LABELS``
-    (row 0, 'N', is zero: no chord is scored by a threshold instead)."""
-    templates = np.stack([chord_chroma(label) for label in CHORD_LABELS]).astype(float)
-    norms = np.linalg.norm(templates, axis=1, keepdims=True)
-    return np.divide(templates, norms, out=np.zeros_like(templates), where=norms > 0)
+__all__ = ["template_chords", "energy_voicing"]
 
 
 def _mono(audio, name: str) -> np.ndarray:
@@ -45,7 +38,7 @@ def template_chords(audio, sample_rate: int, *, hop_length: int = 2048, no_chord
 
     ``audio``: mono float waveform. Each frame (every ``hop_length`` samples) scores the
     cosine similarity of its CQT chroma (``librosa.feature.chroma_cqt``) with the 24 triads of
-    :func:`chord_templates`; 'N' scores the constant ``no_chord`` (flat chroma, as from drums or
+    ``mirbook.vocab.chord_templates``; 'N' scores the constant ``no_chord`` (flat chroma, as from drums or
     silence, matches no triad better than about 0.5). A softmax of slope ``sharpness`` turns the
     scores into posteriors, decoded exactly as the deep chroma model's are
     (``mirbook.evaluate.decode_chords`` with ``smooth`` frames), so a comparison isolates the

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mirbook.train import write_atomically
+from mirbook.io import checkout_dir, write_atomically
 
 __all__ = ["default_cache_dir", "content_hash", "frontend_fingerprint", "ArrayCache"]
 
@@ -32,8 +32,8 @@ def default_cache_dir() -> Path:
     env = os.environ.get("MIRBOOK_CACHE_DIR")
     if env:
         return Path(env)
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
+    checkout = checkout_dir()
+    if checkout is not None:
         return checkout / "data" / "cache"
     return Path.home() / ".cache" / "mirbook"
 

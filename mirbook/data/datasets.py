@@ -32,8 +32,7 @@ from mirbook.data.cache import ArrayCache, content_hash, default_cache_dir, fron
 from mirbook.data.song import Song, annotations_from_json, annotations_to_json
 from mirbook.data.sources import TrackRef, check_split, synthetic_tracks
 from mirbook.data.styles import TAG_NAMES
-from mirbook.evaluate import intervals_to_frames
-from mirbook.representations import frame_times
+from mirbook.frames import frame_times, intervals_to_frames
 from mirbook.vocab import CHORD_LABELS, chord_chroma, chord_index, key_index
 
 __all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "SongItem", "NO_KEY", "check_frontend"]

@@ -20,6 +20,8 @@ import soundfile as sf
 import torch
 import torchaudio
 
+from mirbook.io import checkout_dir
+
 __all__ = ["DatasetNotFoundError", "REAL_SOURCES", "default_root", "real_tracks", "real_tag_names", "load_audio"]
 
 
@@ -37,8 +39,8 @@ def default_root(name: str) -> Path:
     env = os.environ.get("MIRBOOK_DATA_DIR")
     if env:
         return Path(env) / name
-    checkout = Path(__file__).resolve().parents[3]
-    if (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
+    checkout = checkout_dir()
+    if checkout is not None:
         return checkout / "data" / "real" / name
     return Path.home() / "mirbook_data" / name
 
