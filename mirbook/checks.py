@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["as_waveform_batch", "check_sample_rate", "check_finite", "check_positive_int", "check_choice"]
+__all__ = ["as_waveform_batch", "check_sample_rate", "check_finite", "check_positive_int", "check_choice",
+           "FRONTEND_ATTRIBUTES", "check_frontend"]
 
 
 def check_finite(x: torch.Tensor, *, name: str = "input") -> None:
@@ -87,3 +88,34 @@ def check_choice(value, name: str, choices: tuple):
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
     return value
+
+
+#: What every frontend (a ``mirbook.representations`` module or ``Frontend``) exposes: datasets,
+#: models and ``mirbook.predict`` read the frame rate and the number of bins from these.
+FRONTEND_ATTRIBUTES = ("sample_rate", "hop_length", "n_bins")
+
+
+def check_frontend(frontend, *, like=None, name: str = "frontend"):
+    """Return ``frontend`` after checking the frontend contract (Section 5.1's input stage).
+
+    It must be an ``nn.Module`` with positive int ``sample_rate``, ``hop_length`` and ``n_bins``;
+    with ``like`` (a model, or another frontend) those three must equal ``like``'s.
+    """
+    if frontend is None:
+        raise ValueError(
+            f"{name} is required: pass e.g. frontend=model.frontend() or "
+            "mirbook.representations.Frontend(CQT(...), LogCompression())")
+    if not isinstance(frontend, torch.nn.Module):
+        raise ValueError(f"{name} must be a torch.nn.Module; got {type(frontend).__name__}")
+    for attribute in FRONTEND_ATTRIBUTES:
+        value = getattr(frontend, attribute, None)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+            raise ValueError(f"{name} must have a positive int attribute {attribute!r} (the frontend contract of "
+                             f"mirbook.representations); {type(frontend).__name__} has {attribute}={value!r}")
+    if like is not None:
+        ours = {a: int(getattr(frontend, a)) for a in FRONTEND_ATTRIBUTES}
+        theirs = {a: int(getattr(like, a)) for a in FRONTEND_ATTRIBUTES}
+        if ours != theirs:
+            raise ValueError(f"{name} gives {ours}; {type(like).__name__} expects {theirs} "
+                             "(use the model's own frontend(), or one with the same settings)")
+    return frontend

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torchaudio
 
-from mirbook.checks import as_waveform_batch, check_sample_rate
+from mirbook.checks import as_waveform_batch, check_frontend, check_sample_rate
 from mirbook.evaluate import decode_chords, voiced_intervals
 from mirbook.models import ReferenceModel
 from mirbook.vocab import KEY_LABELS
@@ -52,12 +52,8 @@ def features_for(model: ReferenceModel, waveform, sample_rate: int, *, frontend:
     x = x.float().to(model.device)
     if sample_rate != model.sample_rate:
         x = torchaudio.functional.resample(x, sample_rate, model.sample_rate)
-    frontend = (frontend or model.frontend()).to(model.device)
-    if getattr(frontend, "sample_rate", model.sample_rate) != model.sample_rate or getattr(frontend, "n_bins", model.n_bins) != model.n_bins:
-        raise ValueError(
-            f"frontend gives {getattr(frontend, 'n_bins', '?')} bins at {getattr(frontend, 'sample_rate', '?')} Hz; "
-            f"the model expects {model.n_bins} bins at {model.sample_rate} Hz (use model.frontend())"
-        )
+    frontend = model.frontend() if frontend is None else check_frontend(frontend, like=model)
+    frontend = frontend.to(model.device)
     features = frontend(x)
     if features.shape[-1] < model.min_frames:
         seconds = model.min_frames * model.hop_length / model.sample_rate

@@ -28,6 +28,7 @@ import torch
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
+from mirbook.checks import check_frontend
 from mirbook.data.cache import ArrayCache, content_hash, default_cache_dir, frontend_fingerprint
 from mirbook.data.song import Song, annotations_from_json, annotations_to_json
 from mirbook.data.sources import TrackRef, check_split, synthetic_tracks
@@ -35,7 +36,7 @@ from mirbook.data.styles import TAG_NAMES
 from mirbook.frames import frame_times, intervals_to_frames
 from mirbook.vocab import CHORD_LABELS, chord_chroma, chord_index, key_index
 
-__all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "SongItem", "NO_KEY", "check_frontend"]
+__all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "SongItem", "NO_KEY"]
 
 #: Key target of a clip whose source has no key annotation (PyTorch's default ``ignore_index``).
 NO_KEY = -100
@@ -43,22 +44,6 @@ NO_KEY = -100
 _LOAD_THREADS = 4
 
 _CHROMA_TABLE = torch.from_numpy(np.stack([chord_chroma(label) for label in CHORD_LABELS]))
-
-
-def check_frontend(frontend) -> torch.nn.Module:
-    """Return ``frontend`` if it is an nn.Module with int ``sample_rate``, ``hop_length``, ``n_bins``."""
-    if frontend is None:
-        raise ValueError(
-            "a frontend is required: pass e.g. frontend=model.frontend() or "
-            "mirbook.representations.Frontend(CQT(...), LogCompression()) ")
-    if not isinstance(frontend, torch.nn.Module):
-        raise ValueError(f"frontend must be a torch.nn.Module; got {type(frontend).__name__}")
-    for name in ("sample_rate", "hop_length", "n_bins"):
-        value = getattr(frontend, name, None)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"frontend must have a positive int attribute {name!r} (the frontend contract of "
-                             f"mirbook.representations); {type(frontend).__name__} has {name}={value!r}")
-    return frontend
 
 
 def _positive_int(value, name: str) -> int:
