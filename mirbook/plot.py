@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_voicing", "plot_tag_scores", "plot_kernels", "parse_notation", "plot_notation"]
+__all__ = ["plot_history", "plot_voicing", "plot_tagged_clip", "plot_tag_scores", "plot_tag_prediction", "plot_per_tag_auc",
+           "plot_kernels", "parse_notation", "plot_notation"]
 
 
 def _axes(ax, figsize):
@@ -95,6 +96,29 @@ def plot_voicing(features, times, *, reference=None, lead=None, probabilities=No
     return ax
 
 
+def plot_tagged_clip(features, times, *, key: str | None = None, tags=(), ax=None, title: str | None = None,
+                     ylabel: str = "CQT bin (semitones above C1)", colorbar: bool = True):
+    """A clip's representation ``(bins, frames)`` as an image, titled with its key and tags.
+
+    ``times``: the centre of each frame in seconds; the image spans ``times[0]`` to ``times[-1]``
+    and bins ``0`` to ``bins``. The default title is ``"<key>; tags: <tag>, <tag>"``. Chapters:
+    ``book/models/conv1d_tagger.ipynb``, ``conv2d_tagger.ipynb``, ``crnn_tagger.ipynb`` (Section 5.7.2).
+    """
+    features = np.asarray(getattr(features, "numpy", lambda: features)(), dtype=float)
+    times = np.asarray(times, dtype=float)
+    if features.ndim != 2 or features.shape[1] != len(times) or len(times) == 0:
+        raise ValueError(f"features must be (bins, frames) with one frame per time; got shape {features.shape} "
+                         f"and {len(times)} times")
+    ax = _axes(ax, (10, 3.2))
+    image = ax.imshow(features, origin="lower", aspect="auto", cmap="magma",
+                      extent=(times[0], times[-1], 0, features.shape[0]))
+    ax.set(xlabel="time (s)", ylabel=ylabel)
+    ax.set_title(title if title is not None else f"{key}; tags: {', '.join(tags)}")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="log magnitude")
+    return ax
+
+
 def plot_tag_scores(scores: dict, *, reference=(), ax=None, title: str | None = None):
     """A tagger's probability per tag as bars, the reference tags of the clip highlighted.
 
@@ -118,6 +142,41 @@ def plot_tag_scores(scores: dict, *, reference=(), ax=None, title: str | None = 
     ax.set_ylim(0, 1)
     ax.set_ylabel("probability")
     ax.set_title(title or "predicted tags (blue: in the reference, grey: not)")
+    return ax
+
+
+def plot_tag_prediction(features, times, scores: dict, *, reference=(), title: str | None = None):
+    """A song's representation above a tagger's score per tag: what the model heard, what it said.
+
+    The top panel is :func:`plot_tagged_clip` (titled ``title``), the bottom one
+    :func:`plot_tag_scores` with the ``reference`` tags highlighted. Returns the figure. Chapters:
+    ``book/models/conv1d_tagger.ipynb``, ``conv2d_tagger.ipynb``, ``crnn_tagger.ipynb`` (Section 5.7.2).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), gridspec_kw={"height_ratios": [1, 1.2]})
+    plot_tagged_clip(features, times, ax=top, title=title or "", ylabel="CQT bin", colorbar=False)
+    plot_tag_scores(scores, reference=reference, ax=bottom)
+    fig.tight_layout()
+    return fig
+
+
+def plot_per_tag_auc(per_tag: dict, *, ax=None, title: str = "ROC-AUC per tag on the test songs"):
+    """One bar per tag, sorted from the hardest tag to the easiest, with chance (0.5) dotted.
+
+    ``per_tag``: ``{tag: ROC-AUC}``, as ``mirbook.evaluate.evaluate_tags`` returns under
+    ``"per_tag_roc_auc"``. A macro average hides which tags are easy; this shows it. Chapters:
+    ``book/models/conv1d_tagger.ipynb``, ``conv2d_tagger.ipynb``, ``crnn_tagger.ipynb`` (Section 5.7.2).
+    """
+    if not isinstance(per_tag, dict) or not per_tag:
+        raise ValueError(f"per_tag must be a non-empty dict {{tag: ROC-AUC}}; got {type(per_tag).__name__}")
+    order = sorted(per_tag, key=per_tag.get)
+    ax = _axes(ax, (10, 3))
+    ax.bar(range(len(order)), [float(per_tag[t]) for t in order], color="tab:blue")
+    ax.axhline(0.5, color="black", linestyle=":", linewidth=0.8, label="chance")
+    ax.set_xticks(range(len(order)), order, rotation=60, ha="right")
+    ax.set(ylim=(0.4, 1.0), ylabel="ROC-AUC", title=title)
+    ax.legend()
     return ax
 
 

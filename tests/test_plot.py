@@ -1,4 +1,4 @@
-"""Smoke tests of the shared figure helpers (Agg backend, no display)."""
+"""The shared figure helpers draw what they are given (Agg backend, no display)."""
 
 import matplotlib
 
@@ -8,7 +8,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mirbook.plot import plot_history, plot_kernels, plot_tag_scores, plot_voicing  # noqa: E402
+from mirbook.plot import (  # noqa: E402
+    plot_history,
+    plot_kernels,
+    plot_per_tag_auc,
+    plot_tag_prediction,
+    plot_tag_scores,
+    plot_tagged_clip,
+    plot_voicing,
+)
 
 
 def test_plot_history_draws_both_curves_and_marks_the_best_epoch():
@@ -54,6 +62,43 @@ def test_plot_tag_scores_rejects_unknown_reference_tags():
         plot_tag_scores({"rock": 0.9}, reference=["jazz"])
     with pytest.raises(ValueError, match="non-empty dict"):
         plot_tag_scores({})
+
+
+def test_plot_tagged_clip_draws_the_features_over_their_times_and_names_key_and_tags():
+    features = np.random.default_rng(0).random((84, 50))
+    ax = plot_tagged_clip(features, np.linspace(0.5, 5.0, 50), key="A minor", tags=["rock", "piano"])
+    image = ax.images[0]
+    assert np.array_equal(image.get_array(), features)
+    assert image.get_extent() == [0.5, 5.0, 0, 84]
+    assert ax.get_title() == "A minor; tags: rock, piano"
+    assert len(ax.figure.axes) == 2  # the image and its colour bar
+    plt.close("all")
+
+
+def test_plot_tagged_clip_checks_shapes():
+    with pytest.raises(ValueError, match="one frame per time"):
+        plot_tagged_clip(np.zeros((84, 10)), np.arange(9))
+
+
+def test_plot_tag_prediction_draws_the_clip_above_the_scores():
+    features = np.random.default_rng(1).random((84, 20))
+    fig = plot_tag_prediction(features, np.arange(20) * 0.05, {"rock": 0.9, "jazz": 0.2}, reference=["rock"],
+                              title="test song")
+    top, bottom = fig.axes
+    assert np.array_equal(top.images[0].get_array(), features) and top.get_title() == "test song"
+    assert [p.get_height() for p in bottom.patches] == [0.9, 0.2]
+    plt.close("all")
+
+
+def test_plot_per_tag_auc_sorts_the_bars_from_hardest_to_easiest():
+    per_tag = {"rock": 0.95, "major": 0.55, "drums": 0.99, "flute": 0.7}
+    ax = plot_per_tag_auc(per_tag)
+    assert [p.get_height() for p in ax.patches] == [0.55, 0.7, 0.95, 0.99]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["major", "flute", "rock", "drums"]
+    assert list(ax.lines[0].get_ydata()) == [0.5, 0.5]  # chance
+    plt.close("all")
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot_per_tag_auc({})
 
 
 def test_plot_kernels_draws_one_image_per_kernel_with_a_symmetric_scale():
