@@ -2,7 +2,7 @@
 
 Renders typical 30 s songs (every style, vocals and leads as the styles decide) with torch and
 BLAS limited to one thread, timing CPU time (``time.process_time``) of ``render_song`` only.
-Goal (issue 4): at least 100x real time. For scale it also times librosa's CQT chroma of the
+Goal: at least 100x real time. For scale it also times librosa's CQT chroma of the
 same audio, a cost every chord chapter pays anyway. Run: ``python benchmarks/data_generation.py``.
 """
 

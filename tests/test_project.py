@@ -1,4 +1,4 @@
-"""Project files: citation metadata, dependency ranges and the pinned set (issue: foundation)."""
+"""Project files: citation metadata, dependency ranges and the pinned set."""
 
 from __future__ import annotations
 
