@@ -1,4 +1,4 @@
-"""Device selection and seeding shared by every chapter (book: "First steps").
+"""Device selection, seeding and timing shared by every chapter (book: "First steps").
 
 Everything in mirbook runs on CPU or CUDA without code changes: pass ``device="auto"``.
 """
@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from contextlib import contextmanager
 
 import numpy as np
 import torch
 
-__all__ = ["resolve_device", "seed_everything", "describe_device", "evaluation_mode"]
+__all__ = ["resolve_device", "seed_everything", "describe_device", "evaluation_mode", "median_seconds"]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -67,3 +68,24 @@ def evaluation_mode(model: torch.nn.Module):
             yield model
     finally:
         model.train(was_training)
+
+
+def median_seconds(fn, *, runs: int, warmup: int = 1) -> float:
+    """Median wall-clock seconds of ``runs`` calls of ``fn()``, after ``warmup`` calls not counted.
+
+    CUDA work is asynchronous, so when CUDA is in use each call is timed between two
+    synchronisations. ``fn`` is called ``warmup + runs`` times in all. Chapters:
+    ``book/representations.ipynb`` (the cost of each representation), ``book/practical_advice.ipynb``
+    (the cost of each input setting).
+    """
+    if runs < 1 or warmup < 0:
+        raise ValueError(f"median_seconds needs runs >= 1 and warmup >= 0; got runs={runs}, warmup={warmup}")
+    synchronise = torch.cuda.synchronize if torch.cuda.is_available() and torch.cuda.is_initialized() else (lambda: None)
+    samples = []
+    for _ in range(warmup + runs):
+        synchronise()
+        start = time.perf_counter()
+        fn()
+        synchronise()
+        samples.append(time.perf_counter() - start)
+    return float(np.median(samples[warmup:]))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mirbook.checks import as_waveform_batch, check_sample_rate
-from mirbook.runtime import describe_device, resolve_device, seed_everything
+from mirbook.runtime import describe_device, median_seconds, resolve_device, seed_everything
 
 
 def test_auto_device_matches_cuda_availability():
@@ -66,3 +66,21 @@ def test_sample_rate_checks():
         check_sample_rate(22050.0)
     with pytest.raises(ValueError, match="must be 16000 Hz"):
         check_sample_rate(22050, expected=16000)
+
+
+def test_median_seconds_calls_warmup_plus_runs_times_and_ignores_the_warmup(monkeypatch):
+    import mirbook.runtime
+
+    durations = iter([10.0, 3.0, 1.0, 2.0])  # the warm-up is slow; the median of the rest is 2
+    clock = {"now": 0.0}
+    calls = []
+
+    def fn():
+        calls.append(1)
+        clock["now"] += next(durations)
+
+    monkeypatch.setattr(mirbook.runtime.time, "perf_counter", lambda: clock["now"])
+    assert median_seconds(fn, runs=3, warmup=1) == 2.0
+    assert len(calls) == 4
+    with pytest.raises(ValueError, match="runs >= 1"):
+        median_seconds(fn, runs=0)
