@@ -4,13 +4,11 @@
   (:func:`decode_chords`), scored with ``mir_eval.chord.evaluate`` and aggregated over songs
   weighted by duration -- the weighted chord symbol recall (WCSR) of MIREX (:func:`evaluate_chords`).
 - Singing voice (Conv2D and BRNN voice chapters): frame probabilities -> optional median
-  filter -> threshold (picked on validation data by :func:`choose_voicing_threshold`) ->
+  filter -> threshold (both picked on validation data by :func:`choose_voicing_settings`) ->
   ``mir_eval.melody.voicing_measures`` plus frame accuracy, precision and F-measure
   (:func:`evaluate_voicing`); :func:`voiced_intervals` gives the mir_eval-style intervals.
 - Key (tagger chapters): ``mir_eval.key.evaluate``'s weighted score, averaged (:func:`evaluate_keys`).
 - Tags (tagger chapters): macro ROC-AUC and PR-AUC with scikit-learn (:func:`evaluate_tags`).
-- A trained model on a ``mirbook.data`` split in one call: :func:`score_chord_model`,
-  :func:`score_voice_model`, :func:`score_tagger` (the chapters' results cells).
   mir_eval has no tagging metric: it scores *annotations* against references (beats, chords,
   melody, keys, segments ...), whereas auto-tagging is judged as a multi-label ranking problem,
   so the tagging literature (Dieleman & Schrauwen 2014; Choi et al. 2016, 2017) reports the
@@ -18,12 +16,13 @@
 
 Frames follow ``mirbook.representations``: frame ``i`` is centred at ``i * hop_length /
 sample_rate`` seconds and, as an interval, covers half a hop on either side (from 0 for the first).
+The runners that drive a model over a dataset split live in ``mirbook.scoring``.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import mir_eval
 import numpy as np
@@ -42,12 +41,9 @@ __all__ = [
     "voiced_intervals",
     "evaluate_voicing",
     "choose_voicing_threshold",
+    "choose_voicing_settings",
     "evaluate_keys",
     "evaluate_tags",
-    "score_chord_model",
-    "voice_probabilities",
-    "score_voice_model",
-    "score_tagger",
 ]
 
 
@@ -163,12 +159,7 @@ def evaluate_voicing(references: Sequence, probabilities: Sequence, *, threshold
             "F-measure": float(f_measure)}
 
 
-def choose_voicing_threshold(references: Sequence, probabilities: Sequence, *, sample_rate: int, hop_length: int,
-                             median_filter: int = 1, candidates: Sequence[float] | None = None) -> float:
-    """The threshold (from ``candidates``, default 0.05 ... 0.95) with the best frame accuracy.
-
-    Pick it on *validation* songs, then apply it to the test songs (voice chapters).
-    """
+def _best_threshold(references, probabilities, *, sample_rate, hop_length, median_filter, candidates):
     candidates = np.linspace(0.05, 0.95, 19) if candidates is None else np.asarray(candidates, dtype=float)
     if candidates.size == 0:
         raise ValueError("candidates is empty: give at least one threshold in (0, 1)")
@@ -177,7 +168,39 @@ def choose_voicing_threshold(references: Sequence, probabilities: Sequence, *, s
         accuracy = [evaluate_voicing(references, probabilities, threshold=float(t), sample_rate=sample_rate,
                                      hop_length=hop_length, median_filter=median_filter)["Frame Accuracy"]
                     for t in candidates]
-    return float(candidates[int(np.argmax(accuracy))])
+    best = int(np.argmax(accuracy))
+    return float(candidates[best]), accuracy[best]
+
+
+def choose_voicing_threshold(references: Sequence, probabilities: Sequence, *, sample_rate: int, hop_length: int,
+                             median_filter: int = 1, candidates: Sequence[float] | None = None) -> float:
+    """The threshold (from ``candidates``, default 0.05 ... 0.95) with the best frame accuracy.
+
+    Pick it on *validation* songs, then apply it to the test songs (voice chapters). Ties go
+    to the lowest threshold.
+    """
+    return _best_threshold(references, probabilities, sample_rate=sample_rate, hop_length=hop_length,
+                           median_filter=median_filter, candidates=candidates)[0]
+
+
+def choose_voicing_settings(references: Sequence, probabilities: Sequence, *, sample_rate: int, hop_length: int,
+                            median_filters: Sequence[int] = (1, 17, 33, 49, 65),
+                            candidates: Sequence[float] | None = None) -> tuple[float, int, float]:
+    """``(threshold, median_filter, frame accuracy)`` with the best frame accuracy on validation songs.
+
+    Each median filter length (frames) gets its best threshold (:func:`choose_voicing_threshold`);
+    the pair with the highest frame accuracy wins, a tie going to the longer filter
+    (Schlüter & Grill 2015 smooth the voice detector's output the same way; voice chapters).
+    """
+    if len(median_filters) == 0:
+        raise ValueError("median_filters is empty: give at least one filter length (frames), e.g. (1,)")
+    choices = []
+    for median in median_filters:
+        threshold, accuracy = _best_threshold(references, probabilities, sample_rate=sample_rate,
+                                              hop_length=hop_length, median_filter=median, candidates=candidates)
+        choices.append((accuracy, median, threshold))
+    accuracy, median, threshold = max(choices)
+    return threshold, median, accuracy
 
 
 def evaluate_keys(references: Sequence[str], estimates: Sequence[str]) -> dict[str, float]:
@@ -224,91 +247,3 @@ def evaluate_tags(targets, scores, *, tag_names: Sequence[str] | None = None) ->
     return {"ROC-AUC": float(np.mean(roc)), "PR-AUC": float(np.mean(pr)),
             "per_tag_roc_auc": {names[j]: value for j, value in zip(kept, roc)},
             "skipped": [n for n, u in zip(names, usable) if not u]}
-
-
-# --------------------------------------------------------------------------------------------
-# A trained model on a dataset split (mirbook.data): the chapters' results cells in one call
-# --------------------------------------------------------------------------------------------
-
-
-def _song_items(dataset, *, what: str) -> list:
-    if not hasattr(dataset, "song_items"):
-        raise ValueError(f"{what} needs a mirbook.data dataset with song_items(); got {type(dataset).__name__}")
-    items = dataset.song_items()
-    if not items:
-        raise ValueError(f"{what}: the dataset has no songs")
-    return items
-
-
-def score_chord_model(model, dataset, *, smooth: int = 1) -> dict[str, float]:
-    """Run a chord model over every song of a ``ChordFrames`` split and score it (deep chroma chapter).
-
-    Each song's features go through ``model.predict_frames`` in one call; the posteriors are
-    decoded with :func:`decode_chords` and compared with the song's reference chords by
-    :func:`evaluate_chords` (duration-weighted WCSR: "majmin", "root", ...).
-    """
-    references, estimates = [], []
-    for item in _song_items(dataset, what="score_chord_model"):
-        _, posteriors = model.predict_frames(item.features[None])
-        estimates.append(decode_chords(posteriors[0], sample_rate=model.sample_rate, hop_length=model.hop_length,
-                                       smooth=smooth))
-        references.append(item.song.chords)
-    return evaluate_chords(references, estimates)
-
-
-def voice_probabilities(model, dataset) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """``(reference voiced intervals, frame probabilities)`` per song of a ``VoiceExcerpts`` split."""
-    references, probabilities = [], []
-    for item in _song_items(dataset, what="voice_probabilities"):
-        probabilities.append(model.predict_frames(item.features[None])[0].cpu().numpy())
-        references.append(np.asarray(item.song.voicing, dtype=float).reshape(-1, 2))
-    return references, probabilities
-
-
-def score_voice_model(model, valid_dataset, test_dataset, *, median_filter: int = 1) -> dict[str, float]:
-    """Pick the threshold on the validation songs, then score the test songs (voice chapters).
-
-    Returns :func:`evaluate_voicing`'s scores on the test split plus the chosen "Threshold".
-    """
-    options = {"sample_rate": model.sample_rate, "hop_length": model.hop_length, "median_filter": median_filter}
-    threshold = choose_voicing_threshold(*voice_probabilities(model, valid_dataset), **options)
-    scores = evaluate_voicing(*voice_probabilities(model, test_dataset), threshold=threshold, **options)
-    return {**scores, "Threshold": threshold}
-
-
-@torch.no_grad()
-def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
-    """Tag AUCs and key scores of a tagger on every clip of a ``TaggedClips`` split (tagger chapters).
-
-    Clips are run in batches in evaluation mode; tags go to :func:`evaluate_tags` ("ROC-AUC",
-    "PR-AUC", ...), the most probable key of each clip with a known key to
-    :func:`evaluate_keys` (its scores are prefixed "Key ": "Key Weighted Score", and "Key Correct",
-    the fraction of clips whose key is exactly right). Clips without a key annotation (real
-    tagging datasets) are left out of the key scores; when no clip has one there are none.
-    """
-    from torch.utils.data import DataLoader
-
-    from mirbook.vocab import KEY_LABELS
-
-    if len(dataset) == 0:
-        raise ValueError("score_tagger: the dataset has no clips")
-    was_training = model.training
-    model.eval()
-    scores, targets, keys, key_estimates = [], [], [], []
-    try:
-        for x, tags, key in DataLoader(dataset, batch_size=batch_size):
-            out = model(x.to(model.device))
-            scores.append(torch.sigmoid(out.tags).cpu())
-            targets.append(tags)
-            keys.append(key)
-            key_estimates.append(out.key.argmax(dim=1).cpu())
-    finally:
-        model.train(was_training)
-    result = evaluate_tags(torch.cat(targets), torch.cat(scores), tag_names=getattr(dataset, "tag_names", None))
-    keys, key_estimates = torch.cat(keys), torch.cat(key_estimates)
-    known = keys >= 0
-    if known.any():
-        key_scores = evaluate_keys([KEY_LABELS[k] for k in keys[known].tolist()],
-                                   [KEY_LABELS[k] for k in key_estimates[known].tolist()])
-        result.update({f"Key {name}": value for name, value in key_scores.items()})
-    return result

@@ -15,7 +15,6 @@ Used at the end of every model chapter ("try it on your own music").
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 import torchaudio
@@ -23,6 +22,7 @@ import torchaudio
 from mirbook.checks import as_waveform_batch, check_frontend, check_sample_rate
 from mirbook.evaluate import decode_chords, voiced_intervals
 from mirbook.models import ReferenceModel
+from mirbook.runtime import evaluation_mode
 from mirbook.vocab import KEY_LABELS
 
 __all__ = ["features_for", "predict", "predict_chords", "predict_voicing", "predict_tags"]
@@ -77,7 +77,7 @@ def predict_voicing(model: ReferenceModel, waveform, sample_rate: int, *, thresh
     """Voiced intervals ``(n, 2)`` in seconds of a recording with a voice model (voice chapters).
 
     Use the ``threshold`` and ``median_filter`` chosen on validation data
-    (``mirbook.evaluate.choose_voicing_threshold``).
+    (``mirbook.evaluate.choose_voicing_settings``).
     """
     model = _check_model(model, "voice")
     probabilities = model.predict_frames(features_for(model, waveform, sample_rate, frontend=frontend))
@@ -85,7 +85,6 @@ def predict_voicing(model: ReferenceModel, waveform, sample_rate: int, *, thresh
                             hop_length=model.hop_length, median_filter=median_filter)
 
 
-@torch.no_grad()
 def predict_tags(model: ReferenceModel, waveform, sample_rate: int, *,
                  frontend: torch.nn.Module | None = None) -> tuple[dict[str, float], str]:
     """``({tag: probability}, key)`` of a whole recording with a tagger (tagger chapters).
@@ -98,12 +97,8 @@ def predict_tags(model: ReferenceModel, waveform, sample_rate: int, *,
     if model.tag_names is None:
         raise ValueError("the tagger has no tag_names; build it with tag_names=dataset.tag_names to name its outputs")
     features = features_for(model, waveform, sample_rate, frontend=frontend)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluation_mode(model):
         out = model(features)
-    finally:
-        model.train(was_training)
     scores = torch.sigmoid(out.tags[0]).cpu().tolist()
     return dict(zip(model.tag_names, scores)), KEY_LABELS[int(out.key[0].argmax())]
 

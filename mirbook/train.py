@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from mirbook.io import write_atomically
-from mirbook.runtime import resolve_device, seed_everything
+from mirbook.runtime import evaluation_mode, resolve_device, seed_everything
 
 __all__ = ["fit", "evaluate_loss", "save_checkpoint", "load_checkpoint"]
 
@@ -48,7 +48,6 @@ def _to(batch, device: torch.device):
     return [b.to(device, non_blocking=True) if isinstance(b, torch.Tensor) else b for b in batch]
 
 
-@torch.no_grad()
 def evaluate_loss(model: torch.nn.Module, data, *, batch_size: int = 64, device="auto",
                   loss_fn: Callable | None = None) -> float:
     """Mean loss of ``model`` over ``data`` (Dataset or DataLoader) in evaluation mode, batch-size weighted.
@@ -58,14 +57,12 @@ def evaluate_loss(model: torch.nn.Module, data, *, batch_size: int = 64, device=
     device = resolve_device(device)
     loader = _loader(data, batch_size=batch_size, shuffle=False, seed=0, name="data")
     loss_fn = loss_fn or (lambda m, b: m.loss(b))
-    was_training = model.training
-    model.to(device).eval()
     total, count = 0.0, 0
-    for batch in loader:
-        batch = _to(batch, device)
-        total += loss_fn(model, batch).item() * len(batch[0])
-        count += len(batch[0])
-    model.train(was_training)
+    with evaluation_mode(model.to(device)):
+        for batch in loader:
+            batch = _to(batch, device)
+            total += loss_fn(model, batch).item() * len(batch[0])
+            count += len(batch[0])
     return total / count
 
 

@@ -1,32 +1,23 @@
 """Tests of mirbook.evaluate against direct mir_eval / scikit-learn calls on hand-made references."""
 
-import types
-
 import mir_eval
 import numpy as np
 import pytest
-import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
-from torch.utils.data import Dataset
 
 from mirbook.evaluate import (
+    choose_voicing_settings,
     choose_voicing_threshold,
     decode_chords,
     evaluate_chords,
     evaluate_keys,
     evaluate_tags,
     evaluate_voicing,
-    score_chord_model,
-    score_tagger,
-    score_voice_model,
-    voice_probabilities,
     voiced_intervals,
     voicing_decisions,
 )
 from mirbook.frames import frame_intervals, intervals_to_frames, merge_frame_labels
-from mirbook.models import MODELS
-from mirbook.vocab import CHORD_LABELS, KEY_LABELS, chord_index
-
+from mirbook.vocab import CHORD_LABELS, chord_index
 
 SR, HOP = 22050, 2205  # 0.1 s per frame, so times are easy to read
 
@@ -115,6 +106,49 @@ def test_choose_voicing_threshold_picks_the_most_accurate():
     assert scores["Frame Accuracy"] == 1.0
 
 
+def _blipped_song():
+    """Frames 0-9 voiced, 10-19 not; one dropout blip at frame 4 and one false blip at frame 14."""
+    p = np.array([0.8] * 10 + [0.2] * 10)
+    p[4], p[14] = 0.2, 0.9
+    return [np.array([[0.0, 0.95]])], [p]
+
+
+def test_choose_voicing_settings_by_hand():
+    refs, probs = _blipped_song()
+    rate = {"sample_rate": SR, "hop_length": HOP}
+    # no filter: both blips stay wrong, 18 of 20 frames right at any threshold between 0.2 and 0.8
+    assert choose_voicing_settings(refs, probs, median_filters=(1,), candidates=[0.1, 0.5, 0.85], **rate) \
+        == (0.5, 1, 0.9)
+    # a 3- or 5-frame median removes both blips; the tie at accuracy 1 goes to the longer filter
+    assert choose_voicing_settings(refs, probs, median_filters=(1, 3), candidates=[0.1, 0.5, 0.85], **rate) \
+        == (0.5, 3, 1.0)
+    assert choose_voicing_settings(refs, probs, median_filters=(5, 1, 3), candidates=[0.1, 0.5, 0.85], **rate) \
+        == (0.5, 5, 1.0)
+    # two thresholds equally right: the lower one, as choose_voicing_threshold picks it
+    assert choose_voicing_settings(refs, probs, median_filters=(1, 3, 5), candidates=[0.1, 0.3, 0.5, 0.85], **rate) \
+        == (0.3, 5, 1.0)
+    with pytest.raises(ValueError, match="median_filters is empty"):
+        choose_voicing_settings(refs, probs, median_filters=(), **rate)
+
+
+@pytest.mark.filterwarnings("ignore:Estimated melody has no voiced frames")
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_choose_voicing_settings_equals_a_brute_force_search(seed):
+    rng = np.random.default_rng(seed)
+    refs, probs = [], []
+    for n in (60, 85):
+        on = np.sort(rng.uniform(0, n / 10, size=4))
+        refs.append(on.reshape(2, 2))
+        truth = intervals_to_frames(refs[-1], n, sample_rate=SR, hop_length=HOP)
+        probs.append(np.clip(0.3 * truth + 0.35 + 0.4 * rng.standard_normal(n), 0.01, 0.99).round(2))
+    medians, candidates = (1, 5, 9, 13), np.linspace(0.05, 0.95, 19)
+    best = max((evaluate_voicing(refs, probs, threshold=float(t), median_filter=m, sample_rate=SR,
+                                 hop_length=HOP)["Frame Accuracy"], m, -float(t))
+               for m in medians for t in candidates)
+    expected = (-best[2], best[1], best[0])
+    assert choose_voicing_settings(refs, probs, median_filters=medians, sample_rate=SR, hop_length=HOP) == expected
+
+
 def test_evaluate_keys_is_the_mean_of_mir_eval():
     refs, ests = ["C major", "A minor", "F# major", "D minor"], ["C major", "C major", "C# major", "D major"]
     ours = evaluate_keys(refs, ests)
@@ -165,92 +199,3 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="no songs"):
         evaluate_keys([], [])
     assert len(CHORD_LABELS) == 25
-
-
-# -- a model over a dataset split ------------------------------------------------------------
-
-class _Songs:
-    """The per-song interface of mirbook.data datasets: song_items() with features and a Song."""
-
-    def __init__(self, model, seconds=(3.0, 4.5), seed=0):
-        g = torch.Generator().manual_seed(seed)
-        self.items = []
-        for k, duration in enumerate(seconds):
-            frames = int(duration * model.sample_rate / model.hop_length)
-            song = types.SimpleNamespace(
-                chords=(np.array([[0.0, duration / 2], [duration / 2, duration]]), ["C:maj", "A:min"]),
-                voicing=np.array([[0.5 + 0.2 * k, duration - 0.5]]),
-            )
-            self.items.append(types.SimpleNamespace(features=torch.randn(model.n_bins, frames, generator=g), song=song))
-
-    def song_items(self):
-        return self.items
-
-
-def test_score_chord_model_agrees_with_the_step_by_step_evaluation():
-    torch.manual_seed(0)
-    model = MODELS["deep_chroma"].from_preset("cpu")
-    songs = _Songs(model)
-    estimates = []
-    for item in songs.song_items():
-        posteriors = model.predict_frames(item.features[None])[1][0]
-        estimates.append(decode_chords(posteriors, sample_rate=model.sample_rate, hop_length=model.hop_length, smooth=3))
-    expected = evaluate_chords([i.song.chords for i in songs.items], estimates)
-    assert score_chord_model(model, songs, smooth=3) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize("name", ["conv2d_voice", "brnn_voice"])
-def test_score_voice_model_picks_the_threshold_on_validation(name):
-    torch.manual_seed(0)
-    model = MODELS[name].from_preset("cpu")
-    valid, test = _Songs(model, seed=1), _Songs(model, seconds=(5.0,), seed=2)
-    refs, probs = voice_probabilities(model, valid)
-    assert [len(p) for p in probs] == [i.features.shape[1] for i in valid.items]
-    options = {"sample_rate": model.sample_rate, "hop_length": model.hop_length, "median_filter": 3}
-    threshold = choose_voicing_threshold(refs, probs, **options)
-    expected = evaluate_voicing(*voice_probabilities(model, test), threshold=threshold, **options)
-    assert score_voice_model(model, valid, test, median_filter=3) == {**expected, "Threshold": threshold}
-
-
-class _Clips(Dataset):
-    tag_names = ["rock", "vocal", "piano"]
-
-    def __init__(self, model, n=12):
-        g = torch.Generator().manual_seed(0)
-        self.x = torch.randn(n, model.n_bins, model.min_frames + 20, generator=g)
-        self.tags = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0]] * (n // 3), dtype=torch.float32)
-        self.keys = torch.randint(0, 24, (n,), generator=g)
-        self.keys[0] = -100  # a clip without a key annotation
-
-    def __len__(self):
-        return len(self.x)
-
-    def __getitem__(self, i):
-        return self.x[i], self.tags[i], self.keys[i]
-
-
-def test_score_tagger_agrees_with_evaluate_tags_and_keys():
-    torch.manual_seed(0)
-    model = MODELS["conv1d_tagger"].from_preset("cpu", tag_names=_Clips.tag_names).eval()
-    clips = _Clips(model)
-    with torch.no_grad():
-        out = model(clips.x)
-    clips.keys[1:4] = out.key.argmax(1)[1:4]  # three clips with the key exactly right, the rest by chance
-    expected = evaluate_tags(clips.tags, torch.sigmoid(out.tags), tag_names=clips.tag_names)
-    keys = evaluate_keys([KEY_LABELS[k] for k in clips.keys[1:].tolist()],
-                         [KEY_LABELS[k] for k in out.key.argmax(1)[1:].tolist()])
-    result = score_tagger(model, clips, batch_size=5)
-    assert result["ROC-AUC"] == pytest.approx(expected["ROC-AUC"])
-    assert result["PR-AUC"] == pytest.approx(expected["PR-AUC"])
-    assert result["Key Weighted Score"] == pytest.approx(keys["Weighted Score"])
-    exactly_right = (out.key.argmax(1)[1:] == clips.keys[1:]).float().mean().item()
-    assert result["Key Correct"] == pytest.approx(exactly_right) and exactly_right >= 3 / 11
-
-
-def test_scoring_helpers_reject_wrong_datasets():
-    model = MODELS["deep_chroma"].from_preset("cpu")
-    with pytest.raises(ValueError, match="song_items"):
-        score_chord_model(model, [1, 2])
-    empty = types.SimpleNamespace(song_items=lambda: [])
-    with pytest.raises(ValueError, match="no songs"):
-        score_chord_model(model, empty)
