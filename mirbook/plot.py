@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_voicing", "plot_tagged_clip", "plot_tag_scores", "plot_tag_prediction", "plot_per_tag_auc",
+__all__ = ["plot_history", "song_with_voice_and_lead", "plot_voicing", "plot_tagged_clip", "plot_tag_scores", "plot_tag_prediction", "plot_per_tag_auc",
            "plot_kernels", "parse_notation", "plot_notation"]
 
 
@@ -50,6 +50,20 @@ def plot_history(history: dict, *, ax=None, title: str | None = None):
 def _shade(ax, intervals, *, color, label, alpha):
     for k, (start, end) in enumerate(np.asarray(intervals, dtype=float).reshape(-1, 2)):
         ax.axvspan(start, end, color=color, alpha=alpha, label=label if k == 0 else None)
+
+
+def song_with_voice_and_lead(dataset) -> int:
+    """Index of the first song of a split that has both a sung part and a non-vocal lead.
+
+    The song a voice chapter shows: the voice and its hard negative, the lead, side by side.
+    ``dataset``: a ``VoiceExcerpts`` split (anything with ``n_songs`` and ``songs``). Chapters:
+    ``book/models/conv2d_voice.ipynb``, ``book/models/brnn_voice.ipynb`` (Section 5.7.1).
+    """
+    for index in range(dataset.n_songs):
+        song = dataset.songs[index]
+        if song.has_vocals and song.lead is not None and len(song.lead):
+            return index
+    raise ValueError(f"none of the {dataset.n_songs} songs has both a sung part and a non-vocal lead")
 
 
 def plot_voicing(features, times, *, reference=None, lead=None, probabilities=None, threshold: float | None = None,

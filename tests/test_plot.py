@@ -16,6 +16,7 @@ from mirbook.plot import (  # noqa: E402
     plot_tag_scores,
     plot_tagged_clip,
     plot_voicing,
+    song_with_voice_and_lead,
 )
 
 
@@ -30,6 +31,17 @@ def test_plot_history_draws_both_curves_and_marks_the_best_epoch():
 def test_plot_history_rejects_what_fit_does_not_return():
     with pytest.raises(ValueError, match="valid_loss"):
         plot_history({"epoch": [1], "train_loss": [0.5]})
+
+
+def test_song_with_voice_and_lead_finds_the_first_song_with_both():
+    from types import SimpleNamespace as Song
+
+    songs = [Song(has_vocals=True, lead=None), Song(has_vocals=False, lead=[[1.0, 2.0]]),
+             Song(has_vocals=True, lead=np.zeros((0, 2))), Song(has_vocals=True, lead=[[1.0, 2.0]]),
+             Song(has_vocals=True, lead=[[3.0, 4.0]])]
+    assert song_with_voice_and_lead(Song(n_songs=5, songs=songs)) == 3
+    with pytest.raises(ValueError, match="none of the 3 songs"):
+        song_with_voice_and_lead(Song(n_songs=3, songs=songs[:3]))
 
 
 def test_plot_voicing_overlays_reference_lead_and_probabilities():
