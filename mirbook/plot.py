@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_history", "song_with_voice_and_lead", "plot_voicing", "plot_tagged_clip", "plot_tag_scores", "plot_tag_prediction", "plot_per_tag_auc",
-           "plot_kernels", "parse_notation", "plot_notation"]
+__all__ = ["plot_history", "song_with_voice_and_lead", "plot_voicing", "plot_tagged_clip", "plot_tag_scores",
+           "plot_tag_prediction", "plot_per_tag_auc", "plot_kernels", "parse_notation", "plot_notation"]
 
 
 def _axes(ax, figsize):
