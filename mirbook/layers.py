@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mirbook.checks import check_choice, check_positive_int
+
 __all__ = ["D1", "D2", "C1", "C2", "P1", "P2", "R1", "R2", "make_activation"]
 
 _ACTIVATIONS = {
@@ -38,12 +40,6 @@ def make_activation(name: str | None) -> nn.Module:
     if name not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)} or None; got {name!r}")
     return _ACTIVATIONS[name]()
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
-    return value
 
 
 def _check_dropout(p: float) -> float:
@@ -66,8 +62,7 @@ def _check_input(x: torch.Tensor, *, dims: tuple[int, ...], size: int | None, ax
 
 
 def _check_padding(padding: str, kernel_sizes: tuple[int, ...]) -> str:
-    if padding not in ("valid", "same"):
-        raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}")
+    check_choice(padding, "padding", ("valid", "same"))
     if padding == "same" and any(k % 2 == 0 for k in kernel_sizes):
         raise ValueError(f"padding='same' needs odd kernel sizes so the output stays centred; got {kernel_sizes}")
     return padding
@@ -85,9 +80,9 @@ class _FrameBlock(nn.Module):
 
     def __init__(self, in_features, out_features, *, kernel, padding, activation, dropout, batch_norm):
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features")
-        self.out_features = _positive_int(out_features, "out_features")
-        self.kernel = _positive_int(kernel, "kernel size")
+        self.in_features = check_positive_int(in_features, "in_features")
+        self.out_features = check_positive_int(out_features, "out_features")
+        self.kernel = check_positive_int(kernel, "kernel size")
         self.padding = _check_padding(padding, (kernel,))
         self.dropout = nn.Dropout(_check_dropout(dropout))
         self.linear = nn.Conv1d(in_features, out_features, kernel, padding=kernel // 2 if padding == "same" else 0)
@@ -188,12 +183,13 @@ class C2(nn.Module):
                  padding: str = "same", activation: str | None = "relu", batch_norm: bool = False,
                  dropout: float = 0.0):
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
+        self.in_channels = check_positive_int(in_channels, "in_channels")
+        self.out_channels = check_positive_int(out_channels, "out_channels")
         kernel_size = tuple(kernel_size)
         if len(kernel_size) != 2:
             raise ValueError(f"kernel_size must be (bins, frames); got {kernel_size!r}")
-        self.kernel_size = (_positive_int(kernel_size[0], "kernel height"), _positive_int(kernel_size[1], "kernel width"))
+        self.kernel_size = (check_positive_int(kernel_size[0], "kernel height"),
+                            check_positive_int(kernel_size[1], "kernel width"))
         self.padding = _check_padding(padding, self.kernel_size)
         pad = (self.kernel_size[0] // 2, self.kernel_size[1] // 2) if padding == "same" else 0
         self.dropout = nn.Dropout2d(_check_dropout(dropout))
@@ -211,8 +207,7 @@ class C2(nn.Module):
 
 
 def _pool(mode: str):
-    if mode not in ("max", "avg"):
-        raise ValueError(f"pooling mode must be 'max' or 'avg'; got {mode!r}")
+    check_choice(mode, "pooling mode", ("max", "avg"))
     return torch.amax if mode == "max" else torch.mean
 
 
@@ -232,9 +227,8 @@ class P1(nn.Module):
 
     def __init__(self, size: int | None, *, axis: str = "time", mode: str = "max"):
         super().__init__()
-        self.size = None if size is None else _positive_int(size, "pool size")
-        if axis not in ("time", "frequency"):
-            raise ValueError(f"axis must be 'time' or 'frequency'; got {axis!r}")
+        self.size = None if size is None else check_positive_int(size, "pool size")
+        check_choice(axis, "axis", ("time", "frequency"))
         self.axis, self.mode, self._reduce = axis, mode, _pool(mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -272,7 +266,7 @@ class P2(nn.Module):
             size = tuple(size)
             if len(size) != 2:
                 raise ValueError(f"size must be (bins, frames) or None; got {size!r}")
-            size = (_positive_int(size[0], "pool height"), _positive_int(size[1], "pool width"))
+            size = (check_positive_int(size[0], "pool height"), check_positive_int(size[1], "pool width"))
         self.size, self.mode, self._reduce = size, mode, _pool(mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -288,11 +282,10 @@ class P2(nn.Module):
 class _Recurrent(nn.Module):
     def __init__(self, in_features, hidden_size, *, cell, bidirectional, num_layers, dropout):
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features")
-        self.hidden_size = _positive_int(hidden_size, "hidden_size")
-        self.num_layers = _positive_int(num_layers, "num_layers")
-        if cell not in ("lstm", "gru", "rnn"):
-            raise ValueError(f"cell must be 'lstm', 'gru' or 'rnn'; got {cell!r}")
+        self.in_features = check_positive_int(in_features, "in_features")
+        self.hidden_size = check_positive_int(hidden_size, "hidden_size")
+        self.num_layers = check_positive_int(num_layers, "num_layers")
+        check_choice(cell, "cell", ("lstm", "gru", "rnn"))
         self.cell, self.bidirectional = cell, bool(bidirectional)
         rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell]
         self.rnn = rnn(in_features, hidden_size, num_layers=num_layers, batch_first=True,

@@ -183,6 +183,6 @@ def load_checkpoint(path: str | os.PathLike, *, device="cpu") -> tuple[torch.nn.
         raise ValueError(f"{str(path)!r} is not a mirbook checkpoint (expected format {CHECKPOINT_FORMAT!r})")
     if payload["model"] not in MODELS:
         raise ValueError(f"checkpoint names unknown model {payload['model']!r}; known: {sorted(MODELS)}")
-    model = MODELS[payload["model"]](**payload["config"])
+    model = MODELS[payload["model"]].from_config(payload["config"])
     model.load_state_dict(payload["state_dict"])
     return model.to(resolve_device(device)).eval(), payload["history"]

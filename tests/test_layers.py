@@ -162,3 +162,9 @@ def test_bad_options_raise():
         P1(2, axis="channels")
     with pytest.raises(ValueError, match="mode"):
         P2((2, 2), mode="median")
+    with pytest.raises(ValueError, match="padding must be one of"):
+        C1(3, 4, padding="causal")
+    with pytest.raises(ValueError, match="in_features must be a positive int"):
+        D1(True, 4)
+    with pytest.raises(ValueError, match="pool size must be a positive int"):
+        P1(0)

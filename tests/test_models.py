@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from mirbook.models import MODELS, ChromaOutput, TagOutput, count_parameters
-from mirbook.vocab import CHORD_LABELS, chord_chroma
+from mirbook.layers import C1, D1, P1
+from mirbook.models import MODELS, ChromaOutput, TagOutput, count_parameters, layer_table
+from mirbook.vocab import CHORD_CHROMA, CHORD_LABELS, NO_KEY, chord_chroma
 
 TAGGERS = ["conv1d_tagger", "conv2d_tagger", "crnn_tagger"]
 
@@ -99,6 +100,28 @@ def test_frontend_matches_what_the_model_reads(name):
     audio = torch.randn(2, model.sample_rate * 3) * 0.1
     features = model.frontend()(audio)
     assert features.shape[:2] == (2, model.n_bins) and torch.isfinite(features).all()
+    first, second = model.frontend(), model.frontend()
+    assert first is not second  # a fresh copy each call: moving one to a device leaves the model's alone
+    assert torch.equal(second(audio), features)
+    assert "frontend" not in " ".join(model.state_dict())  # the recipe is stored, not the filters
+
+
+def test_layer_table_lists_each_block_with_its_shape_and_parameters():
+    model = torch.nn.Sequential(C1(4, 3, kernel_size=2), P1(2), D1(3, 2))
+    model.train()
+    table = layer_table(model, torch.randn(1, 4, 9))
+    assert table == "\n".join([
+        "block  module  output shape  parameters",
+        "input          (1, 4, 9)",
+        "c1     0       (1, 3, 8)             27",  # 4 x 3 x 2 weights + 3 biases
+        "p1     1       (1, 3, 4)              0",
+        "d1     2       (1, 2, 4)              8",  # 3 x 2 weights + 2 biases
+    ])
+    assert model.training and not model[0]._forward_hooks  # mode restored, hooks removed
+    chroma = MODELS["deep_chroma"].from_preset("cpu")
+    rows = layer_table(chroma, torch.randn(2, chroma.n_bins, chroma.context)).splitlines()
+    assert [row.split()[0] for row in rows[2:]] == chroma.layer_notation.split("-")
+    assert rows[2].split()[1] == "hidden.0" and f"{count_parameters(chroma.hidden[0]):,}" == rows[2].split()[-1]
 
 
 @pytest.mark.parametrize("frames", [0, 1, 60])
@@ -108,7 +131,7 @@ def test_time_varying_output_shapes(frames):
     assert isinstance(out, ChromaOutput)
     assert out.chroma.shape == (3, 12, frames + 1) and out.chords.shape == (3, 25, frames + 1)
     conv = MODELS["conv2d_voice"].from_preset("cpu").eval()
-    assert conv(torch.randn(3, conv.n_bins, conv.n_frames + frames)).shape == (3, frames + 1)
+    assert conv(torch.randn(3, conv.n_bins, conv.excerpt_frames + frames)).shape == (3, frames + 1)
     brnn = MODELS["brnn_voice"].from_preset("cpu").eval()
     assert brnn(torch.randn(3, brnn.n_bins, frames + 1)).shape == (3, frames + 1)
 
@@ -138,7 +161,7 @@ def test_predict_frames_gives_one_output_per_frame_aligned_with_forward(name):
         torch.testing.assert_close(chords[:, :, 40], torch.softmax(direct.chords[:, :, 0], dim=1))
     elif name == "conv2d_voice":
         assert frames.shape == (2, 90)
-        half = model.n_frames // 2
+        half = model.excerpt_frames // 2
         direct = model(song[:, :, 40 - half: 40 + half + 1])
         torch.testing.assert_close(frames[:, 40], torch.sigmoid(direct[:, 0]))
         assert frames.min() >= 0 and frames.max() <= 1
@@ -190,7 +213,7 @@ def test_bad_model_options_raise():
     with pytest.raises(ValueError, match="odd"):
         MODELS["deep_chroma"].from_preset("cpu", context=14)
     with pytest.raises(ValueError, match="too small"):
-        MODELS["conv2d_voice"].from_preset("cpu", n_frames=21)
+        MODELS["conv2d_voice"].from_preset("cpu", excerpt_frames=21)
     with pytest.raises(ValueError, match="tag_names has 2 names"):
         MODELS["crnn_tagger"].from_preset("cpu", n_tags=3, tag_names=["rock", "pop"])
     with pytest.raises(ValueError, match="same non-zero length"):
@@ -201,10 +224,17 @@ def test_bad_model_options_raise():
     assert tagger.n_tags == 3 and tagger.tag_names == ("rock", "pop", "vocal")
 
 
+def test_a_configuration_with_the_former_excerpt_option_name_still_builds():
+    model = MODELS["conv2d_voice"].from_preset("cpu", excerpt_frames=31)
+    config = {("n_frames" if key == "excerpt_frames" else key): value for key, value in model.config.items()}
+    rebuilt = MODELS["conv2d_voice"].from_config(config)
+    assert rebuilt.excerpt_frames == 31 and rebuilt.config == model.config
+
+
 def test_chord_classifier_starts_as_template_matching():
     """Before training, a perfect chord template is classified as its chord and silence as 'N'."""
     model = MODELS["deep_chroma"].from_preset("cpu")
-    templates = torch.from_numpy(np.stack([chord_chroma(label) for label in CHORD_LABELS]))
+    templates = torch.tensor(CHORD_CHROMA)
     assert torch.equal(model.chord_classifier(templates).argmax(dim=1), torch.arange(25))
 
 
@@ -220,11 +250,11 @@ def test_transposition_moves_spectrogram_and_labels_together():
     semitones = torch.tensor([2, -1, 5])
     labels = torch.tensor([chord_index("C:maj"), chord_index("C:min"), 0])
     chroma = torch.from_numpy(np.stack([chord_chroma(CHORD_LABELS[i]) for i in labels]))
-    keys = torch.tensor([key_index("B major"), key_index("C minor"), -100])
+    keys = torch.tensor([key_index("B major"), key_index("C minor"), NO_KEY])
     moved_chroma, moved_chords, moved_keys = transpose_labels(semitones, chroma=chroma, chords=labels, keys=keys)
     assert [CHORD_LABELS[i] for i in moved_chords] == ["D:maj", "B:min", "N"]
     torch.testing.assert_close(moved_chroma, torch.from_numpy(np.stack([chord_chroma(c) for c in ("D:maj", "B:min", "N")])))
-    assert moved_keys.tolist() == [key_index("C# major"), key_index("B minor"), -100]
+    assert moved_keys.tolist() == [key_index("C# major"), key_index("B minor"), NO_KEY]
 
 
 def test_transpose_option_needs_a_cqt_and_only_acts_in_training():
@@ -246,11 +276,11 @@ def test_conv2d_voice_cpu_excerpt_reaches_the_dense_layers_in_every_frame():
     """The cpu window is covered by the pooling without a remainder: every frame moves the output."""
     torch.manual_seed(0)
     model = MODELS["conv2d_voice"].from_preset("cpu").eval()
-    x = torch.randn(1, model.n_bins, model.n_frames, requires_grad=True)
+    x = torch.randn(1, model.n_bins, model.excerpt_frames, requires_grad=True)
     model(x).sum().backward()
     per_frame = x.grad.abs().sum(dim=1)[0]
-    assert per_frame.shape == (model.n_frames,) and (per_frame > 0).all(), per_frame
-    wider = MODELS["conv2d_voice"].from_preset("cpu", n_frames=31).eval()
+    assert per_frame.shape == (model.excerpt_frames,) and (per_frame > 0).all(), per_frame
+    wider = MODELS["conv2d_voice"].from_preset("cpu", excerpt_frames=31).eval()
     x = torch.randn(1, wider.n_bins, 31, requires_grad=True)
     wider(x).sum().backward()
     assert (x.grad.abs().sum(dim=1)[0][-6:] == 0).all()  # 31 frames: the last 6 fall off the pooling floors
@@ -299,7 +329,7 @@ def test_tagger_loss_weighs_the_tags_by_tag_weight(name):
     bce = torch.nn.functional.binary_cross_entropy_with_logits(out.tags, tags)
     ce = torch.nn.functional.cross_entropy(out.key, key)
     torch.testing.assert_close(model.loss([x, tags, key]), 3.0 * bce + ce)
-    unknown = torch.full_like(key, -100)  # real tagging data: no key, only the tag term
+    unknown = torch.full_like(key, NO_KEY)  # real tagging data: no key, only the tag term
     torch.testing.assert_close(model.loss([x, tags, unknown]), 3.0 * bce)
     assert model.config["tag_weight"] == 3.0 and MODELS[name](**model.config).tag_weight == 3.0
     for bad in (0, -1.0, True, "4"):
