@@ -29,7 +29,7 @@ def example_frames(model, preset: str) -> int:
     if model.task == "chords":
         return model.context
     if model.task == "voice":
-        return getattr(model, "n_frames", 0) or int(round(3.0 * model.sample_rate / model.hop_length))
+        return getattr(model, "excerpt_frames", 0) or int(round(3.0 * model.sample_rate / model.hop_length))
     seconds = TAG_CLIP_SECONDS[preset]
     return max(model.min_frames, int(round(seconds * model.sample_rate / model.hop_length)))
 

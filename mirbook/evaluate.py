@@ -31,6 +31,7 @@ from scipy.ndimage import median_filter as _median_filter
 from scipy.ndimage import uniform_filter1d
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from mirbook.checks import check_positive_int
 from mirbook.frames import intervals_to_frames, merge_frame_labels
 from mirbook.vocab import CHORD_LABELS
 
@@ -77,8 +78,7 @@ def decode_chords(posteriors, *, sample_rate: int, hop_length: int, smooth: int 
     posteriors = _as_array(posteriors, name="posteriors", ndim=2)
     if posteriors.shape[0] != len(CHORD_LABELS):
         raise ValueError(f"posteriors must have shape ({len(CHORD_LABELS)}, frames); got {posteriors.shape}")
-    if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth < 1:
-        raise ValueError(f"smooth must be a positive int (frames); got {smooth!r}")
+    smooth = check_positive_int(smooth, "smooth (frames)")
     if smooth > 1:
         posteriors = uniform_filter1d(posteriors, smooth, axis=1, mode="nearest")
     classes = posteriors.argmax(axis=0)
@@ -117,8 +117,9 @@ def voicing_decisions(probabilities, *, threshold: float, median_filter: int = 1
     p = _as_array(probabilities, name="probabilities", ndim=1)
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must be in (0, 1); got {threshold!r}")
-    if isinstance(median_filter, bool) or not isinstance(median_filter, int) or median_filter < 1 or median_filter % 2 == 0:
-        raise ValueError(f"median_filter must be a positive odd int (frames); got {median_filter!r}")
+    median_filter = check_positive_int(median_filter, "median_filter (frames)")
+    if median_filter % 2 == 0:
+        raise ValueError(f"median_filter must be odd (a centred window of frames); got {median_filter}")
     if median_filter > 1:
         p = _median_filter(p, size=median_filter, mode="nearest")
     return p > threshold

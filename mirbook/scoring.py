@@ -23,7 +23,7 @@ from mirbook.evaluate import (
     evaluate_voicing,
 )
 from mirbook.runtime import evaluation_mode
-from mirbook.vocab import KEY_LABELS
+from mirbook.vocab import KEY_LABELS, NO_KEY
 
 __all__ = ["score_chord_model", "voice_probabilities", "score_voice_model", "score_tagger"]
 
@@ -102,7 +102,7 @@ def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
             key_estimates.append(out.key.argmax(dim=1).cpu())
     result = evaluate_tags(torch.cat(targets), torch.cat(scores), tag_names=getattr(dataset, "tag_names", None))
     keys, key_estimates = torch.cat(keys), torch.cat(key_estimates)
-    known = keys >= 0
+    known = keys != NO_KEY
     if known.any():
         key_scores = evaluate_keys([KEY_LABELS[k] for k in keys[known].tolist()],
                                    [KEY_LABELS[k] for k in key_estimates[known].tolist()])

@@ -15,12 +15,13 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from mirbook.checks import check_choice, check_positive_int
 from mirbook.io import write_atomically
 from mirbook.runtime import evaluation_mode, resolve_device, seed_everything
 
@@ -85,12 +86,9 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
     Returns ``{"epoch", "train_loss", "valid_loss", "seconds"}`` lists (``valid_loss`` holds NaN
     without validation data) plus ``"best_epoch"``.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int; got {epochs!r}")
-    if patience is not None and (not isinstance(patience, int) or patience < 1):
-        raise ValueError(f"patience must be a positive int or None; got {patience!r}")
-    if schedule not in ("constant", "cosine"):
-        raise ValueError(f"schedule must be 'constant' or 'cosine'; got {schedule!r}")
+    epochs = check_positive_int(epochs, "epochs")
+    patience = None if patience is None else check_positive_int(patience, "patience (or None)")
+    check_choice(schedule, "schedule", ("constant", "cosine"))
     seed_everything(seed)
     device = resolve_device(device)
     train_loader = _loader(train_data, batch_size=batch_size, shuffle=True, seed=seed, name="train_data")
