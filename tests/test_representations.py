@@ -16,10 +16,8 @@ Tolerances (stated once, used below):
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
-import warnings
 
 import librosa
 import numpy as np
@@ -27,6 +25,7 @@ import pytest
 import scipy.signal
 import torch
 
+from mirbook.frames import frame_times
 from mirbook.representations import (
     CQT,
     STFT,
@@ -36,7 +35,6 @@ from mirbook.representations import (
     MelSpectrogram,
     cqt_frequencies,
 )
-from mirbook.frames import frame_times
 
 SR = 22050
 EXACT = 1e-5
@@ -228,7 +226,7 @@ def test_frontend_forwards_contract_and_composes():
     with torch.no_grad():
         expected = LogCompression(mode="db")(MelSpectrogram(n_mels=96, hop_length=256)(y))
         torch.testing.assert_close(frontend(y), expected)
-    with pytest.raises(ValueError, match="sample_rate, hop_length and n_bins"):
+    with pytest.raises(ValueError, match="positive int attribute 'sample_rate'"):
         Frontend(LogCompression())
     with pytest.raises(ValueError, match="nn.Module"):
         Frontend(CQT(), np.log)
@@ -327,46 +325,6 @@ def test_bad_options_are_refused():
     assert math.isinf(Chroma().norm)
 
 
-@pytest.mark.parametrize("n_samples", [600, 3000, 16384])
-def test_autograd_and_inference_paths_agree(n_samples):
-    """Without autograd the CQT reads the clips in place (frames at the clip ends from padded
-    copies; a clip shorter than a frame or two is all ends) and writes decimated signals in
-    place; with autograd it lays the batch out with zero gaps first. Both paths agree."""
-    y = torch.from_numpy(np.stack([SIGNALS["chords"][:n_samples], SIGNALS["noise"][:n_samples]]))
-    for module in map(default, (CQT, Chroma)):
-        with torch.no_grad():
-            inference = module(y)
-        with_graph = module(y.clone().requires_grad_(True))
-        assert with_graph.requires_grad
-        torch.testing.assert_close(with_graph.detach(), inference, rtol=1e-5, atol=1e-6)
-        # float64 takes torch's operations where float32 takes the compiled loops (mirbook.cpu_loops)
-        with torch.no_grad():
-            double = copy.deepcopy(module).double()(y.double())
-        assert double.dtype == torch.float64
-        torch.testing.assert_close(double.float(), inference, rtol=1e-5, atol=1e-6)
-
-
-@pytest.mark.parametrize("position", [0, 7000, -1])
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")], ids=["nan", "inf", "-inf"])
-def test_cqt_finds_a_single_bad_sample_anywhere(position, bad):
-    """The CQT tests finiteness on its first decimated signal, not on the input: one bad sample
-    at either end or inside any clip of a batch must still be refused, with or without autograd."""
-    y = torch.from_numpy(np.stack([SIGNALS["chords"], SIGNALS["noise"][: len(SIGNALS["chords"])]]))
-    y[1, position] = bad
-    for module in map(default, (CQT, Chroma)):
-        with pytest.raises(ValueError, match="1 NaN or infinite"), torch.no_grad():
-            module(y)
-        with pytest.raises(ValueError, match="1 NaN or infinite"):
-            module(y.clone().requires_grad_(True))
-
-
-def test_huge_finite_audio_is_not_mistaken_for_nan():
-    """A finite input whose decimated sum overflows float32 is finite all the same: no error."""
-    y = torch.full((1, 8192), 3e38)
-    with torch.no_grad():
-        assert default(CQT)(y).shape == (1, 84, 17)
-
-
 @pytest.mark.parametrize("n_samples", [2048, 2500, 3071, 4096, 22051])
 def test_stft_frames_equal_torch_stft_at_clip_edges(n_samples):
     """Frames inside a clip are views, the edge frames come from padding the ends only: every
@@ -383,80 +341,9 @@ def test_stft_frames_equal_torch_stft_at_clip_edges(n_samples):
                 assert (ours - ref).abs().max() <= EXACT * ref.abs().max()
 
 
-@pytest.mark.parametrize("threads", [1, 3])
-def test_mel_band_sums_and_band_groups_equal_the_dense_product(threads):
-    """Both ways of skipping the filter bank's zeros equal the full filter bank times the power
-    spectrogram: the compiled band sums (CPU, float32, no autograd; its frames split over
-    ``threads`` threads) and the products over each band group's bins (autograd; float64), also
-    with empty filters (many bands, short n_fft), a magnitude input and another power."""
-    x = torch.from_numpy(np.stack([SIGNALS["noise"], SIGNALS["chirp"][: len(SIGNALS["noise"])]]))
-    options = (dict(), dict(n_mels=256, n_fft=512, hop_length=128), dict(power=1.0, n_mels=40),
-               dict(power=1.5, pad_mode="reflect"))
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        for option in options:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # torchaudio warns about the empty filters
-                mel = MelSpectrogram(**option)
-            stft = STFT(n_fft=mel.stft.n_fft, hop_length=mel.hop_length, power=mel.stft.power, pad_mode=mel.stft.pad_mode)
-            with torch.no_grad():
-                dense = mel.filterbank @ stft(x)
-                band_sums = mel(x)
-            with_graph = mel(x.clone().requires_grad_(True))
-            assert with_graph.requires_grad and band_sums.shape == with_graph.shape == dense.shape
-            for ours in (band_sums, with_graph.detach()):
-                assert (ours - dense).abs().max() <= EXACT * dense.max()
-            with torch.no_grad():
-                double = mel.double()(x.double())
-            assert double.dtype == torch.float64
-            assert (double - dense).abs().max() <= EXACT * dense.max()
-    finally:
-        torch.set_num_threads(previous)
-
-
 def test_chroma_is_the_fold_of_the_cqt():
     """Chroma folds each chunk of clips' CQT before transposing it; the same as fold(cqt(x))."""
     chroma = default(Chroma)
     y = torch.from_numpy(SIGNALS["chords"])
     with torch.no_grad():
         torch.testing.assert_close(chroma(y), chroma.fold(chroma.cqt(y)), rtol=1e-5, atol=1e-6)
-
-
-def test_cqt_and_chroma_give_the_same_in_chunks_of_clips(monkeypatch):
-    """Long batches go through the CQT a few clips at a time; forcing one clip per chunk changes nothing."""
-    import mirbook.representations as representations
-
-    n = min(len(v) for v in SIGNALS.values())
-    y = torch.from_numpy(np.stack([SIGNALS["chords"][:n], SIGNALS["noise"][:n], SIGNALS["chirp"][:n]]))
-    for module in map(default, (CQT, Chroma)):
-        with torch.no_grad():
-            whole = module(y)
-            monkeypatch.setattr(representations, "_CQT_CHUNK_SAMPLES", 1)
-            chunked = module(y)
-            monkeypatch.undo()
-        torch.testing.assert_close(chunked, whole)
-
-
-@pytest.mark.parametrize(
-    "options", [dict(), dict(hop_length=2048, f_min=65.4, n_bins=144, bins_per_octave=24)], ids=["default", "24bpo"]
-)
-def test_cqt_decimation_plans_agree(monkeypatch, options):
-    """The CQT may compute an octave at the rate of the one above (its kernels taken to that rate
-    through the anti-alias filter) instead of halving once more: the same transform as librosa's
-    plan to float32 rounding, except near the clip ends, where librosa's resampler cuts each
-    decimated signal (measured: 2-3e-6 of the largest value inside, 3-4e-4 at the ends)."""
-    import mirbook.representations as representations
-
-    n = min(len(v) for v in SIGNALS.values())
-    y = torch.from_numpy(np.stack([SIGNALS["chords"][:n], SIGNALS["noise"][:n], SIGNALS["chirp"][:n]]))
-    chosen = CQT(**options)
-    plans = representations._candidate_levels
-    monkeypatch.setattr(representations, "_candidate_levels", lambda *args: plans(*args)[:1])
-    librosa_plan = CQT(**options)
-    assert chosen._levels != librosa_plan._levels  # two different computations are compared
-    with torch.no_grad():
-        ours, reference = chosen(y), librosa_plan(y)
-    scale, edges = reference.abs().max(), edge_frames(chosen)
-    assert (ours - reference)[..., edges:-edges].abs().max() <= 1e-5 * scale
-    assert (ours - reference).abs().max() <= 1e-3 * scale

@@ -1,0 +1,161 @@
+"""The engines behind mirbook.representations: the CQT's plans, layouts and in-place paths
+(mirbook.cqt_engine) and the compiled loops (mirbook.spectral_sums) agree with the plain
+computations they replace. Parity with librosa is tested in test_representations.py."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from test_representations import EXACT, SIGNALS, default, edge_frames
+
+from mirbook import cqt_engine
+from mirbook.representations import CQT, STFT, Chroma, MelSpectrogram
+
+
+def unfolded_products(x: torch.Tensor, weight: torch.Tensor, *, hop: int, left_pad: int, n_frames: int) -> torch.Tensor:
+    """The plain computation: zero-pad each clip, copy out every frame, multiply."""
+    n_taps = weight.shape[0]
+    right = max(0, (n_frames - 1) * hop + n_taps - left_pad - x.shape[1])
+    padded = torch.nn.functional.pad(x, (left_pad, right))
+    return padded.unfold(-1, n_taps, hop)[:, :n_frames] @ weight
+
+
+@pytest.mark.parametrize("n_samples", [100, 1000, 5000])
+def test_clip_and_frame_products_equal_copied_frames(n_samples):
+    """Both strided products (clips read in place; a flat batch with zero gaps) give every frame's
+    product, also for clips shorter than a frame and frames that reach past either end."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(3, n_samples, dtype=torch.float64, generator=generator)
+    weight = torch.randn(700, 6, dtype=torch.float64, generator=generator)
+    hop, left_pad = 256, 350
+    m = 4  # 700 taps over a hop of 256: frames 4 hops apart do not overlap
+    n_frames = m * -(-(1 + n_samples // hop) // m)
+    expected = unfolded_products(x, weight, hop=hop, left_pad=left_pad, n_frames=n_frames)
+    clips = cqt_engine.clip_products(x, weight, hop=hop, left_pad=left_pad, n_frames=n_frames)
+    torch.testing.assert_close(clips.reshape(3, n_frames, 6), expected)
+    # each segment leaves room after its clip for the last frame's reach
+    segment, margin = m * hop * -(-(n_samples + 700 + hop) // (m * hop)), 1024
+    flat = cqt_engine.flat_batch(x, segment=segment, margin=margin)
+    frames = cqt_engine.frame_products(flat, weight, batch=3, segment=segment, margin=margin, hop=hop, left_pad=left_pad)
+    torch.testing.assert_close(frames.reshape(3, segment // hop, 6)[:, :n_frames], expected)
+
+
+def test_decimation_lowpass_keeps_the_band_and_stops_aliases():
+    """Unit gain at DC and where the kernels read, about -120 dB where aliases would land."""
+    fir = cqt_engine.decimation_lowpass(2, 0.1)
+    assert len(fir) % 2 == 1
+    response = np.abs(np.fft.rfft(fir, 1 << 16))
+    frequency = np.fft.rfftfreq(1 << 16)
+    assert np.abs(response[frequency <= 0.1] - 1).max() < 1e-4
+    assert response[frequency >= 0.4].max() < 1e-5
+
+
+@pytest.mark.parametrize("n_samples", [600, 3000, 16384])
+def test_autograd_and_inference_paths_agree(n_samples):
+    """Without autograd the CQT reads the clips in place (frames at the clip ends from padded
+    copies; a clip shorter than a frame or two is all ends) and writes decimated signals in
+    place; with autograd it lays the batch out with zero gaps first. Both paths agree."""
+    y = torch.from_numpy(np.stack([SIGNALS["chords"][:n_samples], SIGNALS["noise"][:n_samples]]))
+    for module in map(default, (CQT, Chroma)):
+        with torch.no_grad():
+            inference = module(y)
+        with_graph = module(y.clone().requires_grad_(True))
+        assert with_graph.requires_grad
+        torch.testing.assert_close(with_graph.detach(), inference, rtol=1e-5, atol=1e-6)
+        # float64 takes torch's operations where float32 takes the compiled loops (mirbook.spectral_sums)
+        with torch.no_grad():
+            double = copy.deepcopy(module).double()(y.double())
+        assert double.dtype == torch.float64
+        torch.testing.assert_close(double.float(), inference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("position", [0, 7000, -1])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")], ids=["nan", "inf", "-inf"])
+def test_cqt_finds_a_single_bad_sample_anywhere(position, bad):
+    """The CQT tests finiteness on its first decimated signal, not on the input: one bad sample
+    at either end or inside any clip of a batch must still be refused, with or without autograd."""
+    y = torch.from_numpy(np.stack([SIGNALS["chords"], SIGNALS["noise"][: len(SIGNALS["chords"])]]))
+    y[1, position] = bad
+    for module in map(default, (CQT, Chroma)):
+        with pytest.raises(ValueError, match="1 NaN or infinite"), torch.no_grad():
+            module(y)
+        with pytest.raises(ValueError, match="1 NaN or infinite"):
+            module(y.clone().requires_grad_(True))
+
+
+def test_huge_finite_audio_is_not_mistaken_for_nan():
+    """A finite input whose decimated sum overflows float32 is finite all the same: no error."""
+    y = torch.full((1, 8192), 3e38)
+    with torch.no_grad():
+        assert default(CQT)(y).shape == (1, 84, 17)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_mel_band_sums_and_band_groups_equal_the_dense_product(threads):
+    """Both ways of skipping the filter bank's zeros equal the full filter bank times the power
+    spectrogram: the compiled band sums (CPU, float32, no autograd; its frames split over
+    ``threads`` threads) and the products over each band group's bins (autograd; float64), also
+    with empty filters (many bands, short n_fft), a magnitude input and another power."""
+    x = torch.from_numpy(np.stack([SIGNALS["noise"], SIGNALS["chirp"][: len(SIGNALS["noise"])]]))
+    options = (dict(), dict(n_mels=256, n_fft=512, hop_length=128), dict(power=1.0, n_mels=40),
+               dict(power=1.5, pad_mode="reflect"))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for option in options:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torchaudio warns about the empty filters
+                mel = MelSpectrogram(**option)
+            stft = STFT(n_fft=mel.stft.n_fft, hop_length=mel.hop_length, power=mel.stft.power, pad_mode=mel.stft.pad_mode)
+            with torch.no_grad():
+                dense = mel.filterbank @ stft(x)
+                band_sums = mel(x)
+            with_graph = mel(x.clone().requires_grad_(True))
+            assert with_graph.requires_grad and band_sums.shape == with_graph.shape == dense.shape
+            for ours in (band_sums, with_graph.detach()):
+                assert (ours - dense).abs().max() <= EXACT * dense.max()
+            with torch.no_grad():
+                double = mel.double()(x.double())
+            assert double.dtype == torch.float64
+            assert (double - dense).abs().max() <= EXACT * dense.max()
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_cqt_and_chroma_give_the_same_in_chunks_of_clips(monkeypatch):
+    """Long batches go through the CQT a few clips at a time; forcing one clip per chunk changes nothing."""
+    n = min(len(v) for v in SIGNALS.values())
+    y = torch.from_numpy(np.stack([SIGNALS["chords"][:n], SIGNALS["noise"][:n], SIGNALS["chirp"][:n]]))
+    for module in map(default, (CQT, Chroma)):
+        with torch.no_grad():
+            whole = module(y)
+            monkeypatch.setattr(cqt_engine, "CHUNK_SAMPLES", 1)
+            chunked = module(y)
+            monkeypatch.undo()
+        torch.testing.assert_close(chunked, whole)
+
+
+@pytest.mark.parametrize(
+    "options", [dict(), dict(hop_length=2048, f_min=65.4, n_bins=144, bins_per_octave=24)], ids=["default", "24bpo"]
+)
+def test_cqt_decimation_plans_agree(monkeypatch, options):
+    """The CQT may compute an octave at the rate of the one above (its kernels taken to that rate
+    through the anti-alias filter) instead of halving once more: the same transform as librosa's
+    plan to float32 rounding, except near the clip ends, where librosa's resampler cuts each
+    decimated signal."""
+    n = min(len(v) for v in SIGNALS.values())
+    y = torch.from_numpy(np.stack([SIGNALS["chords"][:n], SIGNALS["noise"][:n], SIGNALS["chirp"][:n]]))
+    chosen = CQT(**options)
+    plans = cqt_engine.candidate_levels
+    monkeypatch.setattr(cqt_engine, "candidate_levels", lambda *args: plans(*args)[:1])
+    librosa_plan = CQT(**options)
+    assert chosen._plan.levels != librosa_plan._plan.levels  # two different computations are compared
+    with torch.no_grad():
+        ours, reference = chosen(y), librosa_plan(y)
+    scale, edges = reference.abs().max(), edge_frames(chosen)
+    assert (ours - reference)[..., edges:-edges].abs().max() <= 1e-5 * scale
+    assert (ours - reference).abs().max() <= 1e-3 * scale
