@@ -9,7 +9,8 @@ import torch
 from mirbook.data import NO_KEY, TAG_NAMES, ChordFrames, TaggedClips, VoiceExcerpts
 from mirbook.data import cache as cache_module
 from mirbook.data.cache import ArrayCache, frontend_fingerprint
-from mirbook.data.sources import song_seed
+from mirbook.data.song import Song
+from mirbook.data.sources import Source, SyntheticWorld, TrackRef, song_seed
 from mirbook.representations import CQT, Frontend, LogCompression, MelSpectrogram
 from mirbook.vocab import CHORD_LABELS, KEY_LABELS, chord_chroma
 
@@ -204,3 +205,49 @@ def test_fingerprint_changes_with_the_representation_code_version(cqt, monkeypat
     before = frontend_fingerprint(cqt)
     monkeypatch.setattr("mirbook.representations.REPRESENTATION_VERSION", "test-next")
     assert frontend_fingerprint(cqt) != before
+
+
+def test_the_world_as_an_object_is_the_world_by_name(mel, cache_dir):
+    by_name = VoiceExcerpts("valid", n_songs=2, seed=3, frontend=mel, duration=DURATION, excerpt_frames=21,
+                            cache_dir=cache_dir, progress=False)
+    world = SyntheticWorld(seed=3, duration=DURATION)
+    by_object = VoiceExcerpts("valid", n_songs=2, frontend=mel, excerpt_frames=21, source=world, cache_dir=cache_dir,
+                              progress=False)
+    assert by_object.source is world and by_name.source.name == "synthetic"
+    assert [t.identity for t in by_object.tracks] == [t.identity for t in by_name.tracks]
+    assert all(torch.equal(a, b) for a, b in zip(by_object.features, by_name.features))
+
+
+class _Tones(Source):
+    """A source in one small class: a low and a high sine tone per split, tagged by register."""
+
+    name = "tones"
+    tasks = ("tags",)
+
+    def tracks(self, split, *, task=None, n_songs=None):
+        self.check_task(task)
+        return [self._track(split, register, hz) for register, hz in (("low", 110.0), ("high", 880.0))][:n_songs]
+
+    def _track(self, split, register, hz):
+        def load(sample_rate):
+            t = np.arange(4 * sample_rate) / sample_rate
+            audio = (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+            return Song(audio=audio, sample_rate=sample_rate, tags=[register], track_id=f"{split}-{register}")
+
+        return TrackRef(f"{split}-{register}", {"source": self.name, "split": split, "hz": hz}, load)
+
+    def tag_names(self):
+        return ["low", "high"]
+
+
+def test_a_new_source_is_one_small_class(mel, tmp_path):
+    data = TaggedClips("test", frontend=mel, source=_Tones(), n_songs=None, clip_seconds=2.0, clips_per_song=1,
+                       cache_dir=tmp_path, progress=False)
+    assert data.tag_names == ["low", "high"] and data.n_songs == 2
+    assert [t.tolist() for t in data.tags] == [[1.0, 0.0], [0.0, 1.0]]
+    assert int(data[0][2]) == NO_KEY
+    # the low tone's energy sits in lower mel bands than the high tone's
+    assert int(data.features[0].mean(1).argmax()) < int(data.features[1].mean(1).argmax())
+    assert len(list(tmp_path.iterdir())) == 2  # features only: cache_songs is False
+    with pytest.raises(ValueError, match="serves 'chords'"):
+        ChordFrames("test", frontend=mel, source=_Tones(), n_songs=None, cache_dir=False, progress=False)

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from mirbook.data import ChordFrames, TaggedClips, VoiceExcerpts
-from mirbook.data.real import DatasetNotFoundError, real_tag_names, real_tracks
+from mirbook.data.real import GTZAN, DatasetNotFoundError, GuitarSet, Jamendo, MagnaTagATune
 from mirbook.data.real.guitarset import read_jams
 from mirbook.representations import CQT, Frontend, LogCompression, MelSpectrogram
 
@@ -47,7 +48,7 @@ def test_guitarset(guitarset, frontend):
     assert meta["chords"][1] == ["N", "Eb:maj", "C:min7", "N"]
     assert np.allclose(meta["chords"][0], [[0, 0.5], [0.5, 1.5], [1.5, 2.5], [2.5, 3.0]])
     assert meta["key"] == "Eb major" and meta["tempo"] == 129.0
-    assert [t.track_id for t in real_tracks("chords", "guitarset", "train", root=guitarset)] == \
+    assert [t.track_id for t in GuitarSet(guitarset).tracks("train", task="chords")] == \
         ["guitarset-00_BN1-129-Eb_comp"]
     data = ChordFrames("test", frontend=frontend, source="guitarset", root=guitarset, n_songs=None, cache_dir=False,
                        progress=False)
@@ -95,8 +96,8 @@ def magnatagatune(tmp_path):
 
 
 def test_magnatagatune(magnatagatune, frontend):
-    assert real_tag_names("magnatagatune", root=magnatagatune) == ["classical", "guitar", "no voice"]
-    test = real_tracks("tags", "magnatagatune", "test", root=magnatagatune)
+    assert MagnaTagATune(magnatagatune).tag_names() == ["classical", "guitar", "no voice"]
+    test = MagnaTagATune(magnatagatune).tracks("test")
     assert [t.track_id for t in test] == ["magnatagatune-11"]  # clip 10 has no top tag
     data = TaggedClips("train", frontend=frontend, source="magnatagatune", root=magnatagatune, n_songs=None,
                        clip_seconds=2.0, cache_dir=False, progress=False)
@@ -114,19 +115,31 @@ def test_gtzan(tmp_path, frontend):
                        cache_dir=False, progress=False)
     assert data.n_songs == 2 and len(data.tag_names) == 10
     assert [data.tag_names[int(t.argmax())] for t in data.tags] == ["blues", "rock"]
-    assert len(real_tracks("tags", "gtzan", "train", root=tmp_path)) == 2
+    assert len(GTZAN(tmp_path).tracks("train", n_songs=5)) == 2
 
 
-@pytest.mark.parametrize("task, source, where", [
-    ("chords", "guitarset", "zenodo"), ("voice", "jamendo", "zenodo"), ("tags", "magnatagatune", "mirg"),
-    ("tags", "gtzan", "marsyas"),
+@pytest.mark.parametrize("source, where", [
+    (GuitarSet, "zenodo"), (Jamendo, "zenodo"), (MagnaTagATune, "mirg"), (GTZAN, "marsyas"),
 ])
-def test_missing_dataset_says_where_to_get_it(tmp_path, task, source, where):
+def test_missing_dataset_says_where_to_get_it(tmp_path, source, where):
     with pytest.raises(DatasetNotFoundError, match=where) as info:
-        real_tracks(task, source, "train", root=tmp_path / "nowhere")
+        source(tmp_path / "nowhere").tracks("train")
     assert "root=" in str(info.value) and str(tmp_path / "nowhere") in str(info.value)
 
 
 def test_wrong_source_for_a_task(tmp_path, frontend):
-    with pytest.raises(ValueError, match="source"):
+    with pytest.raises(ValueError, match="serves 'chords'"):
         ChordFrames("train", frontend=frontend, source="gtzan", root=tmp_path, cache_dir=False, progress=False)
+    with pytest.raises(ValueError, match="serves the tasks"):
+        GTZAN(tmp_path).tracks("train", task="voice")
+    with pytest.raises(ValueError, match="source must be a Source or one of"):
+        ChordFrames("train", frontend=frontend, source="nowhere", cache_dir=False, progress=False)
+
+
+def test_a_source_object_in_place_of_a_name(guitarset, frontend):
+    by_name = ChordFrames("train", frontend=frontend, source="guitarset", root=guitarset, n_songs=None,
+                          cache_dir=False, progress=False)
+    by_object = ChordFrames("train", frontend=frontend, source=GuitarSet(guitarset), n_songs=None, cache_dir=False,
+                            progress=False)
+    assert [t.track_id for t in by_object.tracks] == [t.track_id for t in by_name.tracks]
+    assert torch.equal(by_object.features[0], by_name.features[0])

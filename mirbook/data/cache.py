@@ -1,11 +1,13 @@
 """The on-disk cache of rendered songs and computed features, keyed by content hashes.
 
-Re-running a chapter should not re-render its songs nor recompute their spectrograms. Every
-entry is one ``.npz`` file named by a SHA-256 hash of everything that determines it (the
-generator's version and configuration, a song's seed and options, and for features the
-frontend's configuration and filter weights), so a changed configuration never reads a stale
-entry. Files are written to a temporary file in the same folder and renamed with
-``os.replace`` (``mirbook.train.write_atomically``), so an interrupted run never leaves a
+Re-running a chapter should not re-render its songs nor recompute their spectrograms.
+:func:`load_features` gives the datasets every track's features and annotations: it reads what
+the cache holds, renders (or reads) the missing songs on a few threads, computes their features
+in batches and stores them. Every entry is one ``.npz`` file named by a SHA-256 hash of
+everything that determines it (the generator's version and configuration, a song's seed and
+options, and for features the frontend's configuration and filter weights), so a changed
+configuration never reads a stale entry. Files are written to a temporary file in the same
+folder and renamed (``mirbook.io.write_atomically``), so an interrupted run never leaves a
 readable partial file. Book: "The data in this book".
 """
 
@@ -16,14 +18,22 @@ import io
 import json
 import os
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from mirbook.data.song import Song, annotations_from_json, annotations_to_json
+from mirbook.data.sources import TrackRef
 from mirbook.io import checkout_dir, write_atomically
 
-__all__ = ["default_cache_dir", "content_hash", "frontend_fingerprint", "ArrayCache"]
+__all__ = ["default_cache_dir", "content_hash", "frontend_fingerprint", "ArrayCache", "load_features"]
+
+#: Threads that render or read the songs whose features are not cached yet.
+LOAD_THREADS = 4
 
 
 def default_cache_dir() -> Path:
@@ -106,3 +116,100 @@ class ArrayCache:
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         return write_atomically(self.path(key), buffer.getvalue())
+
+
+def load_features(tracks: list[TrackRef], frontend: torch.nn.Module, *, cache: ArrayCache, cache_songs: bool,
+                  batch_size: int, progress: bool = False, desc: str = "features"
+                  ) -> tuple[list[torch.Tensor], list[Song]]:
+    """Each track's features (float32, (n_bins, frames)) and its annotations (a Song without audio).
+
+    Features in ``cache`` are read; the missing songs are rendered or read ``batch_size`` at a
+    time on :data:`LOAD_THREADS` threads (numpy and scipy release the GIL; each song has its
+    own seed, so the audio is the same as one by one), run through ``frontend`` in batches of
+    equal length and stored. ``cache_songs`` also caches the songs' audio (``Source.cache_songs``).
+    """
+    sample_rate = int(frontend.sample_rate)
+    fingerprint = frontend_fingerprint(frontend)
+    keys = [content_hash({**t.identity, "sample_rate": sample_rate, "frontend": fingerprint}) for t in tracks]
+    features: list[torch.Tensor | None] = [None] * len(tracks)
+    songs: list[Song | None] = [None] * len(tracks)
+    missing = []
+    for i, key in enumerate(keys):
+        entry = cache.load(key)
+        if entry is None:
+            missing.append(i)
+        else:
+            features[i] = torch.from_numpy(entry["features"])
+            songs[i] = _song_from_entry(entry, with_audio=False)
+
+    def song_with_audio(i: int) -> Song:
+        return _cached_song(tracks[i], sample_rate, cache) if cache_songs else tracks[i].load(sample_rate)
+
+    bar = tqdm(total=len(missing), desc=desc, disable=not progress or not missing)
+    pool = ThreadPoolExecutor(max_workers=min(LOAD_THREADS, os.cpu_count() or 1))
+    try:
+        for start in range(0, len(missing), batch_size):
+            chunk = missing[start: start + batch_size]
+            loaded = dict(zip(chunk, pool.map(song_with_audio, chunk)))
+            for i, f in _compute_features(frontend, loaded).items():
+                features[i] = f.contiguous()
+                songs[i] = _without_audio(loaded[i])
+                cache.save(keys[i], _entry(loaded[i], features=f.numpy()))
+            bar.update(len(chunk))
+    finally:
+        pool.shutdown()
+        bar.close()
+    return features, songs
+
+
+def _cached_song(track: TrackRef, sample_rate: int, cache: ArrayCache) -> Song:
+    """The track's song with audio: from the song cache, else loaded (and stored)."""
+    key = content_hash({**track.identity, "sample_rate": sample_rate, "what": "song"})
+    entry = cache.load(key)
+    if entry is not None:
+        return _song_from_entry(entry, with_audio=True)
+    song = track.load(sample_rate)
+    cache.save(key, _entry(song, audio=song.audio))
+    return song
+
+
+def _compute_features(frontend: torch.nn.Module, songs: dict[int, Song]) -> dict[int, torch.Tensor]:
+    """The frontend's output for each song, songs of equal length batched together."""
+    by_length: dict[int, list[int]] = {}
+    for i, song in songs.items():
+        by_length.setdefault(song.audio.shape[-1], []).append(i)
+    try:
+        device = next(iter(frontend.state_dict().values())).device
+    except StopIteration:
+        device = torch.device("cpu")
+    out = {}
+    for group in by_length.values():
+        batch = torch.from_numpy(np.stack([songs[i].audio for i in group]).astype(np.float32))
+        with torch.inference_mode():
+            feats = frontend(batch.to(device))
+        if feats.dim() != 3 or feats.shape[0] != batch.shape[0] or feats.shape[1] != frontend.n_bins:
+            raise ValueError(f"frontend must map (batch, samples) to (batch, n_bins={frontend.n_bins}, frames); "
+                             f"got shape {tuple(feats.shape)} for input {tuple(batch.shape)}")
+        out.update(zip(group, feats.detach().to("cpu", torch.float32).clone()))
+    return out
+
+
+def _entry(song: Song, *, features: np.ndarray | None = None, audio: np.ndarray | None = None) -> dict:
+    entry = {"meta": np.frombuffer(annotations_to_json(song).encode(), dtype=np.uint8),
+             "n_samples": np.array(song.audio.shape[-1])}
+    if features is not None:
+        entry["features"] = features
+    if audio is not None:
+        entry["audio"] = audio
+    return entry
+
+
+def _song_from_entry(entry: dict, *, with_audio: bool) -> Song:
+    audio = entry["audio"] if with_audio else np.zeros(0, dtype=np.float32)
+    song = annotations_from_json(entry["meta"].tobytes().decode(), audio, {})
+    song.n_samples = int(entry["n_samples"])
+    return song
+
+
+def _without_audio(song: Song) -> Song:
+    return replace(song, audio=np.zeros(0, dtype=np.float32), stems={}, n_samples=int(song.audio.shape[-1]))

@@ -13,43 +13,43 @@ Features are computed once per song with the caller's frontend (any module with 
 in batches, and cached on disk (``mirbook.data.cache``); epochs only slice them. Splits are
 deterministic and never share a song. Each dataset gives per-song access for evaluation
 (:meth:`song`, :meth:`song_items`) and :meth:`example` (audio and annotations to play and plot).
-The ``source`` argument switches to a real dataset (``mirbook.data.real``).
+``source`` names where the songs come from (:data:`SOURCES`: the synthetic world, the real
+datasets of ``mirbook.data.real``) or is a :class:`~mirbook.data.sources.Source` object.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
-from mirbook.checks import check_frontend
-from mirbook.data.cache import ArrayCache, content_hash, default_cache_dir, frontend_fingerprint
-from mirbook.data.song import Song, annotations_from_json, annotations_to_json
-from mirbook.data.sources import TrackRef, check_split, synthetic_tracks
-from mirbook.data.styles import TAG_NAMES
+from mirbook.checks import check_frontend, check_positive_int
+from mirbook.data.cache import ArrayCache, default_cache_dir, load_features
+from mirbook.data.real import GTZAN, GuitarSet, Jamendo, MagnaTagATune
+from mirbook.data.song import Song
+from mirbook.data.sources import Source, SyntheticWorld, TrackRef, check_split
 from mirbook.frames import frame_times, intervals_to_frames
-from mirbook.vocab import CHORD_LABELS, chord_chroma, chord_index, key_index
+from mirbook.vocab import CHORD_CHROMA, NO_KEY, chord_index, key_index
 
-__all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "SongItem", "NO_KEY"]
+__all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "SongItem", "NO_KEY", "SOURCES", "make_source"]
 
-#: Key target of a clip whose source has no key annotation (PyTorch's default ``ignore_index``).
-NO_KEY = -100
-# Threads that render or read the songs of a dataset whose features are not cached yet.
-_LOAD_THREADS = 4
+#: The names ``source="..."`` accepts and the :class:`~mirbook.data.sources.Source` classes they build.
+SOURCES: dict[str, type[Source]] = {cls.name: cls for cls in (SyntheticWorld, GuitarSet, Jamendo, MagnaTagATune, GTZAN)}
 
-_CHROMA_TABLE = torch.from_numpy(np.stack([chord_chroma(label) for label in CHORD_LABELS]))
+_CHROMA_TABLE = torch.tensor(CHORD_CHROMA)
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
-    return int(value)
+def make_source(source: str | Source, *, seed: int = 0, duration: float = 30.0, root=None) -> Source:
+    """The source a dataset reads: a :class:`Source` as is, or a name in :data:`SOURCES` built from
+    ``seed`` and ``duration`` (the synthetic world) or ``root`` (a real dataset's folder)."""
+    if isinstance(source, Source):
+        return source
+    if source not in SOURCES:
+        raise ValueError(f"source must be a Source or one of {tuple(SOURCES)}; got {source!r}")
+    return SOURCES[source].for_dataset(seed=seed, duration=duration, root=root)
 
 
 @dataclass
@@ -71,108 +71,30 @@ class _SongDataset(Dataset):
     """Shared machinery: the tracks of a split, their cached features and annotations."""
 
     task = ""
-    default_source = "synthetic"
 
-    def __init__(self, split: str, *, n_songs: int | None, seed: int, frontend, duration: float, source: str,
-                 root, cache_dir, progress: bool, batch_size: int):
+    def __init__(self, split: str, *, n_songs: int | None, seed: int, frontend, duration: float,
+                 source: str | Source, root, cache_dir, progress: bool, batch_size: int):
         self.split = check_split(split)
         self.frontend = check_frontend(frontend)
         self.sample_rate = int(frontend.sample_rate)
         self.hop_length = int(frontend.hop_length)
         self.n_bins = int(frontend.n_bins)
-        self.source = source
-        batch_size = _positive_int(batch_size, "batch_size")
-        if source == "synthetic":
-            if n_songs is None:
-                raise ValueError("n_songs must be a positive int for the synthetic source; got None")
-            n_songs = _positive_int(n_songs, "n_songs")
-            if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration > 0:
-                raise ValueError(f"duration must be a positive number of seconds; got {duration!r}")
-            tracks = synthetic_tracks(split, n_songs, seed=seed, duration=float(duration), options=self._render_options)
-        else:
-            from mirbook.data.real import real_tracks
-
-            tracks = real_tracks(self.task, source, split, root=root)
-            if n_songs is not None:
-                tracks = tracks[: _positive_int(n_songs, "n_songs")]
-        if not tracks:
-            raise ValueError(f"the {split!r} split of source {source!r} is empty: no songs to load")
-        self.tracks: list[TrackRef] = tracks
-        if cache_dir is False:
-            cache = ArrayCache(None)
-        else:
-            cache = ArrayCache(default_cache_dir() if cache_dir is None else Path(cache_dir))
-        self._load(cache, progress=progress, batch_size=batch_size)
-
-    # -- subclasses -------------------------------------------------------------------------
-    def _render_options(self, index: int) -> dict:
-        return {}
-
-    # -- loading ----------------------------------------------------------------------------
-    def _load(self, cache: ArrayCache, *, progress: bool, batch_size: int) -> None:
-        fingerprint = frontend_fingerprint(self.frontend)
-        n = len(self.tracks)
-        self.features: list[torch.Tensor | None] = [None] * n
-        self.songs: list[Song | None] = [None] * n
-        feature_keys = [content_hash({**t.identity, "sample_rate": self.sample_rate, "frontend": fingerprint})
-                        for t in self.tracks]
-        missing = []
-        for i, key in enumerate(feature_keys):
-            entry = cache.load(key)
-            if entry is None:
-                missing.append(i)
-                continue
-            self.features[i] = torch.from_numpy(entry["features"])
-            self.songs[i] = _song_from_entry(entry, with_audio=False)
-        bar = tqdm(total=len(missing), desc=f"{type(self).__name__} {self.split}: features", disable=not progress or not missing)
-        # Songs are rendered (or read) on a few threads: numpy and scipy release the GIL in their
-        # array work (48 tagger songs: 9.6 -> 6.6 s on two cores); each song has its own seed, so
-        # the audio is the same as when rendered one by one.
-        pool = ThreadPoolExecutor(max_workers=min(_LOAD_THREADS, os.cpu_count() or 1))
-        try:
-            for chunk_start in range(0, len(missing), batch_size):
-                chunk = missing[chunk_start: chunk_start + batch_size]
-                songs = dict(zip(chunk, pool.map(lambda i: self._audio_song(cache, self.tracks[i]), chunk)))
-                by_length: dict[int, list[int]] = {}
-                for i, song in songs.items():
-                    by_length.setdefault(song.audio.shape[-1], []).append(i)
-                for group in by_length.values():
-                    batch = torch.from_numpy(np.stack([songs[i].audio for i in group]).astype(np.float32))
-                    feats = self._compute(batch)
-                    for i, f in zip(group, feats):
-                        self.features[i] = f.contiguous()
-                        self.songs[i] = _without_audio(songs[i])
-                        cache.save(feature_keys[i], _entry(songs[i], features=f.numpy()))
-                bar.update(len(chunk))
-        finally:
-            pool.shutdown()
-            bar.close()
+        self.source = make_source(source, seed=seed, duration=duration, root=root)
+        if self.task not in self.source.tasks:
+            serving = tuple(name for name, cls in SOURCES.items() if self.task in cls.tasks)
+            raise ValueError(f"{type(self).__name__} needs a source that serves {self.task!r}: one of {serving} "
+                             f"or a Source object; got source {self.source.name!r}")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        self.tracks: list[TrackRef] = self.source.tracks(split, task=self.task, n_songs=n_songs)
+        if not self.tracks:
+            raise ValueError(f"the {split!r} split of source {self.source.name!r} is empty: no songs to load")
+        cache = ArrayCache(None if cache_dir is False else Path(cache_dir) if cache_dir is not None
+                           else default_cache_dir())
+        self.features, self.songs = load_features(
+            self.tracks, self.frontend, cache=cache, cache_songs=self.source.cache_songs, batch_size=batch_size,
+            progress=progress, desc=f"{type(self).__name__} {split}: features")
         self.n_frames = [int(f.shape[-1]) for f in self.features]
         self.times = [frame_times(m, sample_rate=self.sample_rate, hop_length=self.hop_length) for m in self.n_frames]
-
-    def _audio_song(self, cache: ArrayCache, track: TrackRef) -> Song:
-        """The song with audio: from the song cache (synthetic songs) or rendered / read from disk."""
-        if track.identity.get("source") != "synthetic":
-            return track.load(self.sample_rate)
-        key = content_hash({**track.identity, "sample_rate": self.sample_rate, "what": "song"})
-        entry = cache.load(key)
-        if entry is not None:
-            return _song_from_entry(entry, with_audio=True)
-        song = track.load(self.sample_rate)
-        cache.save(key, _entry(song, audio=song.audio))
-        return song
-
-    def _compute(self, batch: torch.Tensor) -> torch.Tensor:
-        try:
-            device = next(iter(self.frontend.state_dict().values())).device
-        except StopIteration:
-            device = torch.device("cpu")
-        with torch.inference_mode():
-            out = self.frontend(batch.to(device))
-        if out.dim() != 3 or out.shape[0] != batch.shape[0] or out.shape[1] != self.n_bins:
-            raise ValueError(f"frontend must map (batch, samples) to (batch, n_bins={self.n_bins}, frames); "
-                             f"got shape {tuple(out.shape)} for input {tuple(batch.shape)}")
-        return out.detach().to("cpu", torch.float32).clone()
 
     # -- per-song access --------------------------------------------------------------------
     @property
@@ -194,27 +116,6 @@ class _SongDataset(Dataset):
         return [self.song(i) for i in range(self.n_songs)]
 
 
-def _entry(song: Song, *, features: np.ndarray | None = None, audio: np.ndarray | None = None) -> dict:
-    entry = {"meta": np.frombuffer(annotations_to_json(song).encode(), dtype=np.uint8),
-             "n_samples": np.array(song.audio.shape[-1])}
-    if features is not None:
-        entry["features"] = features
-    if audio is not None:
-        entry["audio"] = audio
-    return entry
-
-
-def _song_from_entry(entry: dict, *, with_audio: bool) -> Song:
-    audio = entry["audio"] if with_audio else np.zeros(0, dtype=np.float32)
-    song = annotations_from_json(entry["meta"].tobytes().decode(), audio, {})
-    song.n_samples = int(entry["n_samples"])
-    return song
-
-
-def _without_audio(song: Song) -> Song:
-    return replace(song, audio=np.zeros(0, dtype=np.float32), stems={}, n_samples=int(song.audio.shape[-1]))
-
-
 def _frame_chord_classes(times: np.ndarray, intervals: np.ndarray, labels: list[str]) -> np.ndarray:
     """Class index (``mirbook.vocab.CHORD_LABELS``) of the chord sounding at each time ('N' outside)."""
     classes = np.array([chord_index(label) for label in labels], dtype=np.int64)
@@ -231,14 +132,14 @@ class ChordFrames(_SongDataset):
     float32 ``(12,)``: the binary pitch classes of its chord (zeros for 'N'), ``label`` int64:
     the chord's index in ``mirbook.vocab.CHORD_LABELS`` (majmin classes). There is one item per
     frame of every song. ``n_songs`` songs of ``duration`` seconds form the split (synthetic
-    source), or the split of ``source="guitarset"`` under ``root``.
+    world, seeded by ``seed``), or the split of ``source="guitarset"`` under ``root``.
     ``cache_dir``: None = :func:`mirbook.data.cache.default_cache_dir`, False = no cache.
     """
 
     task = "chords"
 
     def __init__(self, split: str, *, n_songs: int | None = 32, seed: int = 0, frontend=None, context: int = 15,
-                 duration: float = 30.0, source: str = "synthetic", root=None, cache_dir=None,
+                 duration: float = 30.0, source: str | Source = "synthetic", root=None, cache_dir=None,
                  progress: bool = True, batch_size: int = 8):
         if isinstance(context, bool) or not isinstance(context, int) or context < 1 or context % 2 == 0:
             raise ValueError(f"context must be a positive odd number of frames (centred); got {context!r}")
@@ -279,17 +180,18 @@ class VoiceExcerpts(_SongDataset):
     Item: ``(x, voicing)`` with ``x`` float32 ``(n_bins, excerpt_frames)`` and ``voicing``
     float32 ``(excerpt_frames,)``: 1 where the voice sounds at the frame's centre. Excerpts
     start every ``excerpt_hop`` frames (the last one ends at the song's end). Synthetic songs:
-    every song has a non-vocal lead with vibrato (violin, flute or synth lead: the hard
-    negatives) and three in four are sung. ``source="jamendo"`` reads the Jamendo corpus.
+    see :class:`~mirbook.data.sources.SyntheticWorld` (hard negatives: a non-vocal lead in every
+    song). ``source="jamendo"`` reads the Jamendo corpus.
     """
 
     task = "voice"
 
     def __init__(self, split: str, *, n_songs: int | None = 32, seed: int = 0, frontend=None,
                  excerpt_frames: int = 115, excerpt_hop: int | None = None, duration: float = 30.0,
-                 source: str = "synthetic", root=None, cache_dir=None, progress: bool = True, batch_size: int = 8):
-        self.excerpt_frames = _positive_int(excerpt_frames, "excerpt_frames")
-        self.excerpt_hop = _positive_int(excerpt_hop if excerpt_hop is not None else max(1, excerpt_frames // 2),
+                 source: str | Source = "synthetic", root=None, cache_dir=None, progress: bool = True,
+                 batch_size: int = 8):
+        self.excerpt_frames = check_positive_int(excerpt_frames, "excerpt_frames")
+        self.excerpt_hop = check_positive_int(excerpt_hop if excerpt_hop is not None else max(1, excerpt_frames // 2),
                                          "excerpt_hop")
         super().__init__(split, n_songs=n_songs, seed=seed, frontend=frontend, duration=duration, source=source,
                          root=root, cache_dir=cache_dir, progress=progress, batch_size=batch_size)
@@ -307,9 +209,6 @@ class VoiceExcerpts(_SongDataset):
             if starts[-1] != m - self.excerpt_frames:
                 starts.append(m - self.excerpt_frames)
             self._index += [(j, s) for s in starts]
-
-    def _render_options(self, index: int) -> dict:
-        return {"vocals": index % 4 != 3, "lead": True}
 
     def __len__(self) -> int:
         return len(self._index)
@@ -332,27 +231,24 @@ class TaggedClips(_SongDataset):
     multi-hot ``(n_tags,)`` in the order of :attr:`tag_names`, ``key`` int64 index into
     ``mirbook.vocab.KEY_LABELS`` (:data:`NO_KEY` = -100 when the source has no key, which
     ``torch.nn.functional.cross_entropy`` ignores). ``clips_per_song`` clips of
-    ``clip_seconds`` are spread evenly over the music of each song. Sources: synthetic
-    (:data:`mirbook.data.TAG_NAMES`), ``"magnatagatune"`` (top-50 tags), ``"gtzan"`` (genres).
+    ``clip_seconds`` are spread evenly over the music of each song. Tags: the source's
+    ``tag_names()``: synthetic (:data:`mirbook.data.TAG_NAMES`), ``"magnatagatune"`` (top-50
+    tags), ``"gtzan"`` (genres).
     """
 
     task = "tags"
 
     def __init__(self, split: str, *, n_songs: int | None = 48, seed: int = 0, frontend=None,
                  clip_seconds: float = 10.0, clips_per_song: int = 2, duration: float = 30.0,
-                 source: str = "synthetic", root=None, cache_dir=None, progress: bool = True, batch_size: int = 8):
+                 source: str | Source = "synthetic", root=None, cache_dir=None, progress: bool = True,
+                 batch_size: int = 8):
         if isinstance(clip_seconds, bool) or not isinstance(clip_seconds, (int, float)) or not clip_seconds > 0:
             raise ValueError(f"clip_seconds must be a positive number; got {clip_seconds!r}")
-        self.clips_per_song = _positive_int(clips_per_song, "clips_per_song")
+        self.clips_per_song = check_positive_int(clips_per_song, "clips_per_song")
         super().__init__(split, n_songs=n_songs, seed=seed, frontend=frontend, duration=duration, source=source,
                          root=root, cache_dir=cache_dir, progress=progress, batch_size=batch_size)
         self.clip_frames = int(round(clip_seconds * self.sample_rate / self.hop_length))
-        if source == "synthetic":
-            self.tag_names = list(TAG_NAMES)
-        else:
-            from mirbook.data.real import real_tag_names
-
-            self.tag_names = list(real_tag_names(source, root=root))
+        self.tag_names = list(self.source.tag_names())
         position = {t: k for k, t in enumerate(self.tag_names)}
         self.tags, self.keys, self._index = [], [], []
         for j, (song, m, times) in enumerate(zip(self.songs, self.n_frames, self.times)):

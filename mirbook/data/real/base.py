@@ -1,13 +1,9 @@
-"""Real-dataset adapters behind the same interface as the synthetic world (book: "The data in
-this book", section "Switching a chapter to a real dataset").
+"""What the real-dataset adapters share: :class:`RealSource`, where datasets live, reading audio.
 
-Each adapter reads a dataset in its published on-disk layout and yields
-:class:`mirbook.data.sources.TrackRef` s whose songs carry the annotations the task needs:
-GuitarSet (chords; :mod:`~mirbook.data.real.guitarset`), the Jamendo singing-voice corpus
-(:mod:`~mirbook.data.real.jamendo`), MagnaTagATune top-50 tags
-(:mod:`~mirbook.data.real.magnatagatune`) and GTZAN genres (:mod:`~mirbook.data.real.gtzan`).
-Nothing is downloaded: a missing dataset raises :class:`DatasetNotFoundError`, whose message says
-where to get it and where to put it.
+A :class:`RealSource` reads a dataset in its published on-disk layout under ``root``. Nothing is
+downloaded: a missing dataset raises :class:`DatasetNotFoundError`, whose message says where to
+get it and where to put it. Book: "The data in this book", section "Switching a chapter to a
+real dataset".
 """
 
 from __future__ import annotations
@@ -20,17 +16,15 @@ import soundfile as sf
 import torch
 import torchaudio
 
+from mirbook.checks import check_positive_int
+from mirbook.data.sources import Source, TrackRef, check_split
 from mirbook.io import checkout_dir
 
-__all__ = ["DatasetNotFoundError", "REAL_SOURCES", "default_root", "real_tracks", "real_tag_names", "load_audio"]
+__all__ = ["RealSource", "DatasetNotFoundError", "default_root", "require", "load_audio", "file_identity"]
 
 
 class DatasetNotFoundError(FileNotFoundError):
     """A real dataset is not where mirbook looked; the message says how to get it."""
-
-
-#: Which real sources serve which task family.
-REAL_SOURCES = {"chords": ("guitarset",), "voice": ("jamendo",), "tags": ("magnatagatune", "gtzan")}
 
 
 def default_root(name: str) -> Path:
@@ -69,27 +63,28 @@ def file_identity(path: Path) -> dict:
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns}
 
 
-def _module(source: str):
-    from mirbook.data.real import gtzan, guitarset, jamendo, magnatagatune
+class RealSource(Source):
+    """A real dataset under ``root`` (None: :func:`default_root` of its ``name``).
 
-    return {"guitarset": guitarset, "jamendo": jamendo, "magnatagatune": magnatagatune, "gtzan": gtzan}[source]
+    Subclasses set ``name`` and ``tasks`` and implement :meth:`split_tracks`; ``tracks`` keeps
+    the first ``n_songs`` of a split.
+    """
 
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = default_root(self.name) if root is None else Path(root)
 
-def _check_source(task: str, source: str) -> None:
-    if source not in REAL_SOURCES.get(task, ()):
-        raise ValueError(f"source must be 'synthetic' or one of {REAL_SOURCES[task]} for this dataset; "
-                         f"got {source!r}")
+    @classmethod
+    def for_dataset(cls, *, seed: int, duration: float, root) -> "RealSource":
+        return cls(root)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(root={str(self.root)!r})"
 
-def real_tracks(task: str, source: str, split: str, *, root=None) -> list:
-    """The TrackRefs of ``split`` of real dataset ``source`` for ``task`` ('chords', 'voice', 'tags')."""
-    _check_source(task, source)
-    root = default_root(source) if root is None else Path(root)
-    return _module(source).tracks(root, split)
+    def split_tracks(self, split: str) -> list[TrackRef]:
+        """Every track of ``split``, in a fixed order."""
+        raise NotImplementedError
 
-
-def real_tag_names(source: str, *, root=None) -> list[str]:
-    """The tag vocabulary of a real tagging dataset (MagnaTagATune top-50, GTZAN genres)."""
-    _check_source("tags", source)
-    root = default_root(source) if root is None else Path(root)
-    return _module(source).tag_names(root)
+    def tracks(self, split: str, *, task: str | None = None, n_songs: int | None = None) -> list[TrackRef]:
+        self.check_task(task)
+        refs = self.split_tracks(check_split(split))
+        return refs if n_songs is None else refs[: check_positive_int(n_songs, "n_songs")]

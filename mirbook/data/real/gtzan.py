@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mirbook.data.real import file_identity, load_audio, require
+from mirbook.data.real.base import RealSource, file_identity, load_audio, require
 from mirbook.data.song import Song
-from mirbook.data.sources import TrackRef, check_split
+from mirbook.data.sources import TrackRef
 
-__all__ = ["tracks", "tag_names", "URL", "GENRES"]
+__all__ = ["GTZAN", "URL", "GENRES"]
 
 URL = "http://marsyas.info/downloads/datasets.html (GTZAN genre collection)"
 _LAYOUT = "<root>/genres/<genre>/<genre>.000NN.au (or genres_original/... .wav) exist"
@@ -32,25 +32,30 @@ def _genre_root(root: Path) -> Path:
     return require(root / "genres", dataset="GTZAN", url=URL, layout=_LAYOUT)
 
 
-def tag_names(root: Path) -> list[str]:
-    """The ten genres."""
-    return list(GENRES)
+class GTZAN(RealSource):
+    """GTZAN under ``root``: the 30 s excerpts of a split, each tagged with its genre (no key)."""
+
+    name = "gtzan"
+    tasks = ("tags",)
+
+    def tag_names(self) -> list[str]:
+        """The ten genres."""
+        return list(GENRES)
+
+    def split_tracks(self, split: str) -> list[TrackRef]:
+        base = _genre_root(self.root)
+        refs = []
+        for genre in GENRES:
+            for audio in sorted(p for p in (base / genre).glob(f"{genre}.*") if p.suffix in (".au", ".wav")):
+                number = audio.stem.split(".")[-1]
+                if number.isdigit() and number[-1] in _DIGITS[split]:
+                    refs.append(_track(audio, genre))
+        return refs
 
 
-def tracks(root: Path, split: str) -> list[TrackRef]:
-    """The excerpts of ``split``, each tagged with its genre (tags task; no key annotation)."""
-    check_split(split)
-    base = _genre_root(root)
-    refs = []
-    for genre in GENRES:
-        for audio in sorted(p for p in (base / genre).glob(f"{genre}.*") if p.suffix in (".au", ".wav")):
-            number = audio.stem.split(".")[-1]
-            if not number.isdigit() or number[-1] not in _DIGITS[split]:
-                continue
+def _track(audio: Path, genre: str) -> TrackRef:
+    def load(sample_rate: int) -> Song:
+        return Song(audio=load_audio(audio, sample_rate), sample_rate=sample_rate, tags=[genre], style=genre,
+                    track_id=f"gtzan-{audio.stem}")
 
-            def load(sample_rate: int, audio=audio, genre=genre) -> Song:
-                return Song(audio=load_audio(audio, sample_rate), sample_rate=sample_rate, tags=[genre], style=genre,
-                            track_id=f"gtzan-{audio.stem}")
-
-            refs.append(TrackRef(f"gtzan-{audio.stem}", {"source": "gtzan", **file_identity(audio)}, load))
-    return refs
+    return TrackRef(f"gtzan-{audio.stem}", {"source": "gtzan", **file_identity(audio)}, load)

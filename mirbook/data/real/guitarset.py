@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mirbook.data.real import file_identity, load_audio, require
+from mirbook.data.real.base import RealSource, file_identity, load_audio, require
 from mirbook.data.song import Song
-from mirbook.data.sources import TrackRef, check_split
+from mirbook.data.sources import TrackRef
 
-__all__ = ["tracks", "read_jams", "URL"]
+__all__ = ["GuitarSet", "read_jams", "URL"]
 
 URL = "https://zenodo.org/record/3371780 (GuitarSet; or mirdata.initialize('guitarset').download())"
 _LAYOUT = "<root>/annotation/*.jams and <root>/audio_mono-mic/*_mic.wav exist"
@@ -72,22 +72,24 @@ def _audio_path(root: Path, stem: str) -> Path:
     return mic if mic.exists() else root / "audio_mono-pickup_mix" / f"{stem}_mix.wav"
 
 
-def tracks(root: Path, split: str) -> list[TrackRef]:
-    """The GuitarSet excerpts of ``split`` under ``root`` (chords task)."""
-    check_split(split)
-    annotations = require(root / "annotation", dataset="GuitarSet", url=URL, layout=_LAYOUT)
-    refs = []
-    for jams in sorted(annotations.glob("*.jams")):
-        if jams.stem[:2] not in _PLAYERS[split]:
-            continue
-        audio = require(_audio_path(root, jams.stem), dataset="GuitarSet", url=URL, layout=_LAYOUT)
+class GuitarSet(RealSource):
+    """GuitarSet under ``root``: the comping and solo excerpts of a split, with chords, key, tempo."""
 
-        def load(sample_rate: int, jams=jams, audio=audio) -> Song:
-            y = load_audio(audio, sample_rate)
-            meta = read_jams(jams, y.size / sample_rate)
-            return Song(audio=y, sample_rate=sample_rate, chords=meta["chords"], key=meta["key"], tempo=meta["tempo"],
-                        track_id=f"guitarset-{jams.stem}")
+    name = "guitarset"
+    tasks = ("chords",)
 
-        refs.append(TrackRef(f"guitarset-{jams.stem}", {"source": "guitarset", **file_identity(audio),
-                                                         "annotation": file_identity(jams)}, load))
-    return refs
+    def split_tracks(self, split: str) -> list[TrackRef]:
+        annotations = require(self.root / "annotation", dataset="GuitarSet", url=URL, layout=_LAYOUT)
+        return [_track(jams, require(_audio_path(self.root, jams.stem), dataset="GuitarSet", url=URL, layout=_LAYOUT))
+                for jams in sorted(annotations.glob("*.jams")) if jams.stem[:2] in _PLAYERS[split]]
+
+
+def _track(jams: Path, audio: Path) -> TrackRef:
+    def load(sample_rate: int) -> Song:
+        y = load_audio(audio, sample_rate)
+        meta = read_jams(jams, y.size / sample_rate)
+        return Song(audio=y, sample_rate=sample_rate, chords=meta["chords"], key=meta["key"], tempo=meta["tempo"],
+                    track_id=f"guitarset-{jams.stem}")
+
+    identity = {"source": "guitarset", **file_identity(audio), "annotation": file_identity(jams)}
+    return TrackRef(f"guitarset-{jams.stem}", identity, load)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mirbook.data.real import file_identity, load_audio, require
+from mirbook.data.real.base import RealSource, file_identity, load_audio, require
 from mirbook.data.song import Song
-from mirbook.data.sources import TrackRef, check_split
+from mirbook.data.sources import TrackRef
 
-__all__ = ["tracks", "read_lab", "URL"]
+__all__ = ["Jamendo", "read_lab", "URL"]
 
 URL = "https://zenodo.org/record/2585988 (Jamendo corpus of Ramona, Richard & David 2008)"
 _LAYOUT = "<root>/audio/<name>.ogg, <root>/labels/<name>.lab and <root>/filelists/{train,valid,test} exist"
@@ -39,19 +39,26 @@ def read_lab(path: Path) -> np.ndarray:
     return np.asarray(sung, dtype=float).reshape(-1, 2)
 
 
-def tracks(root: Path, split: str) -> list[TrackRef]:
-    """The Jamendo songs of ``split`` under ``root`` (voice task)."""
-    check_split(split)
-    filelist = require(root / "filelists" / split, dataset="Jamendo", url=URL, layout=_LAYOUT)
-    refs = []
-    for name in filelist.read_text().split():
-        audio = require(root / "audio" / name, dataset="Jamendo", url=URL, layout=_LAYOUT)
-        lab = require(root / "labels" / f"{Path(name).stem}.lab", dataset="Jamendo", url=URL, layout=_LAYOUT)
+class Jamendo(RealSource):
+    """The Jamendo corpus under ``root``: the songs of a split's file list, with sung intervals."""
 
-        def load(sample_rate: int, audio=audio, lab=lab) -> Song:
-            return Song(audio=load_audio(audio, sample_rate), sample_rate=sample_rate, voicing=read_lab(lab),
-                        track_id=f"jamendo-{audio.stem}")
+    name = "jamendo"
+    tasks = ("voice",)
 
-        refs.append(TrackRef(f"jamendo-{audio.stem}", {"source": "jamendo", **file_identity(audio),
-                                                        "labels": file_identity(lab)}, load))
-    return refs
+    def split_tracks(self, split: str) -> list[TrackRef]:
+        filelist = require(self.root / "filelists" / split, dataset="Jamendo", url=URL, layout=_LAYOUT)
+        refs = []
+        for name in filelist.read_text().split():
+            audio = require(self.root / "audio" / name, dataset="Jamendo", url=URL, layout=_LAYOUT)
+            lab = require(self.root / "labels" / f"{Path(name).stem}.lab", dataset="Jamendo", url=URL, layout=_LAYOUT)
+            refs.append(_track(audio, lab))
+        return refs
+
+
+def _track(audio: Path, lab: Path) -> TrackRef:
+    def load(sample_rate: int) -> Song:
+        return Song(audio=load_audio(audio, sample_rate), sample_rate=sample_rate, voicing=read_lab(lab),
+                    track_id=f"jamendo-{audio.stem}")
+
+    identity = {"source": "jamendo", **file_identity(audio), "labels": file_identity(lab)}
+    return TrackRef(f"jamendo-{audio.stem}", identity, load)

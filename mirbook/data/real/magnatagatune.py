@@ -16,11 +16,11 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
-from mirbook.data.real import file_identity, load_audio, require
+from mirbook.data.real.base import RealSource, file_identity, load_audio, require
 from mirbook.data.song import Song
-from mirbook.data.sources import TrackRef, check_split
+from mirbook.data.sources import TrackRef
 
-__all__ = ["tracks", "tag_names", "URL", "N_TOP"]
+__all__ = ["MagnaTagATune", "URL", "N_TOP"]
 
 URL = "https://mirg.city.ac.uk/codeapps/the-magnatagatune-dataset"
 _LAYOUT = "<root>/annotations_final.csv and the mp3 folders <root>/0 ... <root>/f exist"
@@ -53,27 +53,32 @@ def _annotations(root: Path):
     return _read(csv_path, csv_path.stat().st_mtime_ns)
 
 
-def tag_names(root: Path) -> list[str]:
-    """The top-50 tags (fewer if the CSV has fewer columns), most frequent first."""
-    return list(_annotations(root)[0])
+class MagnaTagATune(RealSource):
+    """MagnaTagATune under ``root``: the clips of a split that carry a top-50 tag (no key)."""
+
+    name = "magnatagatune"
+    tasks = ("tags",)
+
+    def tag_names(self) -> list[str]:
+        """The top-50 tags (fewer if the CSV has fewer columns), most frequent first."""
+        return list(_annotations(self.root)[0])
+
+    def split_tracks(self, split: str) -> list[TrackRef]:
+        top, clips = _annotations(self.root)
+        keep = set(top)
+        refs = []
+        for clip_id, mp3_path, tags in clips:
+            tags = [t for t in tags if t in keep]
+            if tags and mp3_path and mp3_path[0] in _FOLDERS[split]:
+                audio = require(self.root / mp3_path, dataset="MagnaTagATune", url=URL, layout=_LAYOUT)
+                refs.append(_track(clip_id, audio, tags))
+        return refs
 
 
-def tracks(root: Path, split: str) -> list[TrackRef]:
-    """The clips of ``split`` that carry at least one top-50 tag (tags task; no key annotation)."""
-    check_split(split)
-    top, clips = _annotations(root)
-    keep = set(top)
-    refs = []
-    for clip_id, mp3_path, tags in clips:
-        tags = [t for t in tags if t in keep]
-        if not tags or not mp3_path or mp3_path[0] not in _FOLDERS[split]:
-            continue
-        audio = require(root / mp3_path, dataset="MagnaTagATune", url=URL, layout=_LAYOUT)
+def _track(clip_id: str, audio: Path, tags: list[str]) -> TrackRef:
+    def load(sample_rate: int) -> Song:
+        return Song(audio=load_audio(audio, sample_rate), sample_rate=sample_rate, tags=list(tags),
+                    track_id=f"magnatagatune-{clip_id}")
 
-        def load(sample_rate: int, audio=audio, tags=tags, clip_id=clip_id) -> Song:
-            return Song(audio=load_audio(audio, sample_rate), sample_rate=sample_rate, tags=list(tags),
-                        track_id=f"magnatagatune-{clip_id}")
-
-        refs.append(TrackRef(f"magnatagatune-{clip_id}", {"source": "magnatagatune", **file_identity(audio),
-                                                           "tags": tags}, load))
-    return refs
+    identity = {"source": "magnatagatune", **file_identity(audio), "tags": tags}
+    return TrackRef(f"magnatagatune-{clip_id}", identity, load)
