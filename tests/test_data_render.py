@@ -105,6 +105,13 @@ def test_forced_voice_and_lead():
     assert len(song.lead) > 0 and "flute" in song.tags and "instrumental" in song.tags
 
 
+def test_seventh_chords_follow_triads():
+    # seed 2's ballad voices a seventh chord right after a three-note triad voicing
+    song = render_song(2, style="ballad", duration=9.0, sevenths=True)
+    assert any(":7" in label for label in song.chords[1])
+    mir_eval.chord.encode_many(song.chords[1])  # every label parses
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"seed": -1}, "seed"),
     ({"seed": 1.5}, "seed"),

@@ -1,10 +1,10 @@
 """The musical model of the embedded music world: from a random generator to a score.
 
 A score fixes everything the audio renderer plays and everything the annotations say: tempo and
-4/4 bars, key and mode, a chord progression drawn from diatonic functions (tonic, predominant,
-dominant) with cadences, borrowed and secondary chords and inversions, voice-led chord voicings,
-a bass line that follows the harmony, drum patterns, melodies in the key, and sung phrases with
-rests (answered by a non-vocal lead, the hard negatives of singing-voice detection).
+4/4 bars, key and mode, a chord progression (``mirbook.data.harmony``) with inversions,
+voice-led chord voicings, a bass line that follows the harmony, drum patterns, melodies in the
+key, and sung phrases with rests (answered by a non-vocal lead, the hard negatives of
+singing-voice detection).
 Ground truth is therefore exact by construction (paper Table 1's tasks; book: "The data in this
 book").
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mirbook.data.harmony import NUMERALS, roman_numerals
 from mirbook.data.styles import Style
 from mirbook.vocab import PITCH_CLASSES
 
@@ -22,64 +23,6 @@ __all__ = ["Note", "DrumHit", "ChordEvent", "Part", "Score", "compose_score", "h
 
 #: Shortest song the composer accepts, in seconds (lead-in, two beats and the tail must fit).
 MIN_DURATION = 4.0
-
-# Roman numeral -> (root in semitones above the tonic, triad quality).
-_NUMERALS = {
-    "major": {
-        "I": (0, "maj"), "ii": (2, "min"), "iii": (4, "min"), "IV": (5, "maj"), "V": (7, "maj"),
-        "vi": (9, "min"),
-        # borrowed from the parallel minor
-        "iv": (5, "min"), "bVI": (8, "maj"), "bVII": (10, "maj"), "bIII": (3, "maj"), "v": (7, "min"),
-        # secondary dominants V/V, V/vi, V/ii
-        "II": (2, "maj"), "III": (4, "maj"), "VI": (9, "maj"),
-    },
-    "minor": {
-        "i": (0, "min"), "iv": (5, "min"), "v": (7, "min"), "V": (7, "maj"), "bIII": (3, "maj"),
-        "bVI": (8, "maj"), "bVII": (10, "maj"),
-        # borrowed (Dorian IV, Picardy/secondary V/iv) and V/V
-        "IV": (5, "maj"), "I": (0, "maj"), "II": (2, "maj"),
-    },
-}
-
-# First-order transitions between functions, weights (not probabilities).
-_TRANSITIONS = {
-    "major": {
-        "I": {"IV": 3, "V": 2.5, "vi": 3, "ii": 2, "iii": 0.7, "bVII": 0.5, "iv": 0.4, "bVI": 0.4,
-              "II": 0.3, "III": 0.3, "VI": 0.2},
-        "ii": {"V": 5, "vi": 0.5, "IV": 0.5},
-        "iii": {"vi": 3, "IV": 2, "ii": 0.5},
-        "IV": {"V": 3, "I": 2, "ii": 1, "iv": 0.7, "vi": 1, "bVII": 0.4},
-        "V": {"I": 5, "vi": 2, "IV": 0.7},
-        "vi": {"ii": 2, "IV": 3, "V": 1.5, "iii": 0.5, "II": 0.3},
-        "iv": {"I": 2, "V": 1},
-        "bVI": {"bVII": 2, "V": 1, "IV": 0.5, "I": 0.5},
-        "bVII": {"I": 3, "IV": 1},
-        "bIII": {"IV": 1, "bVI": 1},
-        "v": {"IV": 1, "I": 0.5},
-        "II": {"V": 1},
-        "III": {"vi": 1},
-        "VI": {"ii": 1},
-    },
-    "minor": {
-        "i": {"iv": 3, "bVI": 2.5, "bVII": 2, "bIII": 2, "v": 1, "V": 1.5, "IV": 0.5, "I": 0.3},
-        "iv": {"V": 2, "i": 2, "bVII": 1, "v": 0.5, "bVI": 0.5},
-        "v": {"bVI": 1, "iv": 1, "i": 1},
-        "V": {"i": 5, "bVI": 1.5},
-        "bIII": {"bVI": 2, "iv": 1, "bVII": 1},
-        "bVI": {"bVII": 2, "V": 1.5, "iv": 1, "bIII": 0.5},
-        "bVII": {"bIII": 2, "i": 2, "bVI": 0.5},
-        "IV": {"i": 1, "V": 1},
-        "I": {"iv": 1},
-        "II": {"V": 1},
-    },
-}
-
-# Phrase endings: (penultimate, final) numerals with weights; the song's last phrase is authentic.
-_CADENCES = {
-    "major": {("V", "I"): 4, ("IV", "I"): 1.5, ("ii", "V"): 1, ("IV", "V"): 1, ("V", "vi"): 0.7},
-    "minor": {("V", "i"): 4, ("iv", "i"): 1.5, ("iv", "V"): 1.5, ("bVII", "i"): 1},
-}
-_FINAL_CADENCE = {"major": ("V", "I"), "minor": ("V", "i")}
 
 _SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
 
@@ -94,6 +37,9 @@ _DRUM_PATTERNS = {
     "folk": {"kick": {0: 0.8, 8: 0.7}, "snare": {4: 0.6, 12: 0.6},
              "hat": {s: 0.35 + 0.15 * (s % 4 == 0) for s in range(16)}},
 }
+
+# Bars per melodic and harmonic phrase.
+_PHRASE_BARS = 4
 
 _COMP_REGISTER = {"piano": 60, "guitar": 55, "organ": 60, "strings": 58, "pad": 62, "brass": 58, "synth": 64}
 
@@ -206,25 +152,6 @@ def harte_label(root: int, quality: str, bass: int = 0, seventh: bool = False) -
     return f"{name}:{shorthand}/{degree}"
 
 
-def _weighted_choice(rng: np.random.Generator, weights: dict):
-    keys = list(weights)
-    p = np.array([weights[k] for k in keys], dtype=float)
-    return keys[rng.choice(len(keys), p=p / p.sum())]
-
-
-def _phrase_progression(rng: np.random.Generator, mode: str, n_slots: int) -> list[str]:
-    """Numerals for one phrase: opens on the tonic, walks the function graph, ends on a cadence."""
-    tonic = "I" if mode == "major" else "i"
-    if n_slots <= 2:
-        return [tonic] * n_slots
-    cadence = _weighted_choice(rng, _CADENCES[mode])
-    # the tonic is often prolonged over the phrase's first bar: the key is heard at once
-    chords = [tonic] * (2 if n_slots >= 8 and rng.random() < 0.5 else 1)
-    while len(chords) < n_slots - 2:
-        chords.append(_weighted_choice(rng, _TRANSITIONS[mode][chords[-1]]))
-    return chords + list(cadence)
-
-
 def _close_voicing(pitch_classes: tuple[int, ...], center: float, previous: np.ndarray | None,
                    rng: np.random.Generator) -> np.ndarray:
     """A close-position voicing near ``center``; with a previous voicing, the smoothest one."""
@@ -239,7 +166,9 @@ def _close_voicing(pitch_classes: tuple[int, ...], center: float, previous: np.n
         candidates.append(np.array(notes, dtype=float))
     if previous is None:
         return candidates[rng.integers(len(candidates))]
-    cost = [np.abs(np.sort(c) - np.sort(previous)[: len(c)]).sum() + rng.uniform(0, 2) for c in candidates]
+    # compare the lowest notes the two voicings share (a seventh chord has one note more than a triad)
+    k = min(len(pitch_classes), len(previous))
+    cost = [np.abs(np.sort(c)[:k] - np.sort(previous)[:k]).sum() + rng.uniform(0, 2) for c in candidates]
     return candidates[int(np.argmin(cost))]
 
 
@@ -281,7 +210,8 @@ def _comp_notes(rng, pattern: str, instrument: str, chords: list[ChordEvent], be
         if pattern == "sustain":
             for p, q in zip(voicing, suspended):
                 if p != q:
-                    notes += [Note(chord.start, beat, float(q), velocity), Note(chord.start + beat, span - beat, float(p), velocity)]
+                    notes += [Note(chord.start, beat, float(q), velocity),
+                              Note(chord.start + beat, span - beat, float(p), velocity)]
                 else:
                     notes.append(Note(chord.start, span, float(p), velocity))
         elif pattern == "block":
@@ -443,9 +373,37 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
     if duration < MIN_DURATION:
         raise ValueError(f"duration must be at least {MIN_DURATION} s; got {duration}")
     tempo = float(rng.uniform(*style.tempo_range))
-    beat = 60.0 / tempo
     tonic = int(rng.integers(12))
     mode = "minor" if rng.random() < style.minor_probability else "major"
+    timeline = _timeline(rng, tempo, duration)
+    beat = timeline.beat
+    has_drums = bool(rng.random() < style.drum_probability)
+    harmonic_bars = _harmonic_bars(rng, timeline.bars, has_drums)
+    chords = _chord_events(rng, style, harmonic_bars, beat, tonic, mode, sevenths)
+    parts = _comp_parts(rng, style, chords, beat)
+    bass_pattern = str(rng.choice(style.bass_patterns))
+    parts.append(Part(style.bass, "bass", _bass_notes(rng, bass_pattern, chords, beat, float(rng.uniform(0.6, 0.9)))))
+    drums = (_drum_hits(rng, style.drum_pattern, timeline.bars, beat, _PHRASE_BARS, float(rng.uniform(0.6, 0.9)))
+             if has_drums else [])
+    parts += _melody_parts(rng, chords, beat, tonic, mode, vocals=vocals, lead=lead)
+    return Score(duration=float(duration), style=style.name, tempo=tempo, tonic=tonic, mode=mode,
+                 music_start=timeline.music_start, music_end=timeline.music_end, beats=timeline.beats,
+                 downbeats=timeline.beats[::4], chords=chords, parts=parts, drums=drums)
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """The song's clock: beats and 4/4 bars between a short lead-in and a tail of silence."""
+
+    beat: float
+    music_start: float
+    music_end: float
+    beats: np.ndarray
+    bars: list[tuple[float, float]]
+
+
+def _timeline(rng: np.random.Generator, tempo: float, duration: float) -> _Timeline:
+    beat = 60.0 / tempo
     music_start = float(rng.uniform(0.2, 0.8))
     tail = float(rng.uniform(0.4, 1.0))
     n_beats = int((duration - tail - music_start) // beat)
@@ -453,19 +411,24 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
         raise ValueError(f"duration {duration} s is too short for two beats at {tempo:.0f} BPM")
     music_end = music_start + n_beats * beat
     beats = music_start + beat * np.arange(n_beats)
-    bar_starts = beats[::4]
-    bars = [(float(s), float(min(s + 4 * beat, music_end))) for s in bar_starts]
-    has_drums = bool(rng.random() < style.drum_probability)
-    phrase_bars = 4
+    bars = [(float(s), float(min(s + 4 * beat, music_end))) for s in beats[::4]]
+    return _Timeline(beat, music_start, float(music_end), beats, bars)
 
-    # which bars carry harmony; drum-only bars (intro, a break) are labelled 'N'
+
+def _harmonic_bars(rng: np.random.Generator, bars: list[tuple[float, float]], has_drums: bool
+                   ) -> list[tuple[float, float]]:
+    """The bars that carry harmony; drum-only bars (an intro, a break) are labelled 'N'."""
     harmonic = [True] * len(bars)
     if has_drums and len(bars) >= 3 and rng.random() < 0.6:
         harmonic[0] = False
     if has_drums and len(bars) >= 12 and rng.random() < 0.4:
-        harmonic[1 + phrase_bars * 2 - (not harmonic[0])] = False
-    harmonic_bars = [b for b, h in zip(bars, harmonic) if h]
+        harmonic[1 + _PHRASE_BARS * 2 - (not harmonic[0])] = False
+    return [b for b, h in zip(bars, harmonic) if h]
 
+
+def _chord_events(rng: np.random.Generator, style: Style, harmonic_bars: list[tuple[float, float]], beat: float,
+                  tonic: int, mode: str, sevenths: bool) -> list[ChordEvent]:
+    """The chord progression over the harmonic bars, ``style.chords_per_bar`` chords a bar."""
     chords_per_bar = int(rng.choice(style.chords_per_bar))
     slots: list[tuple[float, float]] = []
     for start, end in harmonic_bars:
@@ -474,20 +437,9 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
             s = start + k * step
             if s < end - 1e-6:
                 slots.append((s, min(s + step, end)))
-    per_phrase = phrase_bars * chords_per_bar
-    sections = [_phrase_progression(rng, mode, per_phrase) for _ in range(2)]
-    numerals = []
-    form = [0, 0, 1, 1] if rng.random() < 0.6 else [0, 1]
-    while len(numerals) < len(slots):
-        numerals += sections[form[(len(numerals) // per_phrase) % len(form)]]
-    numerals = numerals[: len(slots)]
-    if len(numerals) >= 2:
-        numerals[-2:] = list(_FINAL_CADENCE[mode])
-    elif numerals:
-        numerals[-1] = "I" if mode == "major" else "i"
-
+    numerals = roman_numerals(rng, mode, len(slots), _PHRASE_BARS * chords_per_bar)
     chords: list[ChordEvent] = []
-    table = _NUMERALS[mode]
+    table = NUMERALS[mode]
     for (s, e), numeral in zip(slots, numerals):
         offset, quality = table[numeral]
         root = (tonic + offset) % 12
@@ -496,7 +448,11 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
         # dominant sevenths on dominant-function major chords only
         seventh = bool(sevenths and numeral in ("V", "II", "III", "VI") and rng.random() < 0.35)
         chords.append(ChordEvent(float(s), float(e), root, quality, int(bass), seventh))
+    return chords
 
+
+def _comp_parts(rng: np.random.Generator, style: Style, chords: list[ChordEvent], beat: float) -> list[Part]:
+    """The accompaniment: a few of the style's comping instruments, the first one loudest."""
     parts: list[Part] = []
     n_comp = int(rng.integers(style.n_comping[0], style.n_comping[1] + 1))
     choice = rng.permutation(len(style.comping))
@@ -510,24 +466,29 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
         parts.append(Part(instrument, "comp", _comp_notes(rng, pattern, instrument, chords, beat, velocity)))
         if len(used) == n_comp:
             break
-    bass_pattern = str(rng.choice(style.bass_patterns))
-    parts.append(Part(style.bass, "bass", _bass_notes(rng, bass_pattern, chords, beat, float(rng.uniform(0.6, 0.9)))))
-    drums = (_drum_hits(rng, style.drum_pattern, bars, beat, phrase_bars, float(rng.uniform(0.6, 0.9)))
-             if has_drums else [])
+    return parts
 
-    # melody phrases over the harmonic stretches: sung by the voice and/or played by the lead
+
+def _harmonic_stretches(chords: list[ChordEvent]) -> list[list[float]]:
+    """Spans ``[start, end]`` of uninterrupted harmony (chords that follow each other without a gap)."""
+    stretches: list[list[float]] = []
+    for s, e in [(c.start, c.end) for c in chords]:
+        if stretches and abs(stretches[-1][1] - s) < 1e-6:
+            stretches[-1][1] = e
+        else:
+            stretches.append([s, e])
+    return stretches
+
+
+def _melody_parts(rng: np.random.Generator, chords: list[ChordEvent], beat: float, tonic: int, mode: str, *,
+                  vocals: bool, lead: str | None) -> list[Part]:
+    """Melody phrases over the harmonic stretches, sung by the voice and/or played by the lead."""
     voice_part = Part("voice", "vocals") if vocals else None
     lead_part = Part(lead, "lead") if lead else None
     if vocals:
         low = int(rng.choice([48, 53, 57]))
         v_low, v_high = low, low + 19
     l_low, l_high = (57, 79) if lead != "flute" else (62, 84)
-    stretches = []
-    for s, e in [(c.start, c.end) for c in chords]:
-        if stretches and abs(stretches[-1][1] - s) < 1e-6:
-            stretches[-1][1] = e
-        else:
-            stretches.append([s, e])
     gaps: list[tuple[float, float]] = []
 
     def answer(gap_start: float, gap_end: float) -> None:
@@ -536,7 +497,7 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
         lead_part.notes.extend(_melody(rng, chords, a_start, a_end, beat, tonic, mode, l_low, l_high, False))
         lead_part.phrases.append((a_start, a_end))
 
-    for s, e in stretches:
+    for s, e in _harmonic_stretches(chords):
         t = s + beat * int(rng.integers(0, 3))
         while t < e - 2 * beat:
             length = max(2, int(round(rng.uniform(3.0, 7.0) / beat)))
@@ -545,8 +506,7 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
                 break
             rest = max(1, int(round(rng.uniform(1.2, 3.5) / beat)))
             if vocals:
-                notes = _melody(rng, chords, t, p_end, beat, tonic, mode, v_low, v_high, True)
-                voice_part.notes += notes
+                voice_part.notes += _melody(rng, chords, t, p_end, beat, tonic, mode, v_low, v_high, True)
                 voice_part.phrases.append((t, p_end))
                 gap_end = min(p_end + rest * beat, e - 0.5 * beat)
                 if gap_end - p_end >= 1.75 * beat:
@@ -560,10 +520,4 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
     if vocals and lead_part is not None and not lead_part.phrases and gaps:
         # a song with a lead always lets it play at least once
         answer(*max(gaps, key=lambda g: g[1] - g[0]))
-    for part in (voice_part, lead_part):
-        if part is not None and part.notes:
-            parts.append(part)
-
-    return Score(duration=float(duration), style=style.name, tempo=tempo, tonic=tonic, mode=mode,
-                 music_start=music_start, music_end=float(music_end), beats=beats, downbeats=bar_starts,
-                 chords=chords, parts=parts, drums=drums)
+    return [part for part in (voice_part, lead_part) if part is not None and part.notes]
