@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from mirbook.layers import C1, D1, P1
-from mirbook.models import MODELS, ChromaOutput, TagOutput, count_parameters, layer_table
+from mirbook.models import (
+    MODELS,
+    ChromaOutput,
+    TagOutput,
+    count_parameters,
+    layer_table,
+)
 from mirbook.vocab import CHORD_CHROMA, CHORD_LABELS, NO_KEY, chord_chroma
 
 TAGGERS = ["conv1d_tagger", "conv2d_tagger", "crnn_tagger"]
@@ -110,13 +116,14 @@ def test_layer_table_lists_each_block_with_its_shape_and_parameters():
     model = torch.nn.Sequential(C1(4, 3, kernel_size=2), P1(2), D1(3, 2))
     model.train()
     table = layer_table(model, torch.randn(1, 4, 9))
-    assert table == "\n".join([
-        "block  module  output shape  parameters",
-        "input          (1, 4, 9)",
-        "c1     0       (1, 3, 8)             27",  # 4 x 3 x 2 weights + 3 biases
-        "p1     1       (1, 3, 4)              0",
-        "d1     2       (1, 2, 4)              8",  # 3 x 2 weights + 2 biases
-    ])
+    # c1: 4 x 3 x 2 weights + 3 biases; p1: none; d1: 3 x 2 weights + 2 biases
+    assert table == (
+        "block  module  output shape  parameters\n"
+        "input          (1, 4, 9)\n"
+        "c1     0       (1, 3, 8)             27\n"
+        "p1     1       (1, 3, 4)              0\n"
+        "d1     2       (1, 2, 4)              8"
+    )
     assert model.training and not model[0]._forward_hooks  # mode restored, hooks removed
     chroma = MODELS["deep_chroma"].from_preset("cpu")
     rows = layer_table(chroma, torch.randn(2, chroma.n_bins, chroma.context)).splitlines()
