@@ -1,19 +1,28 @@
 """mirbook: the companion package of the executable book on deep learning for MIR.
 
 It follows Choi, Fazekas, Cho & Sandler (2017), "A Tutorial on Deep Learning for Music
-Information Retrieval". Modules mirror the paper:
+Information Retrieval". One idea per module (the README's "Package map" lists the same)::
 
-- ``mirbook.representations``: Section 3.2 (STFT, mel, CQT, chroma, log compression).
-- ``mirbook.layers``: Section 4 and Figure 8 (the d1 d2 c1 c2 p1 p2 r1 r2 blocks).
-- ``mirbook.models``: Section 5.7 (the six reference models).
-- ``mirbook.data``: the embedded music world the chapters train on, and real-dataset adapters.
-- ``mirbook.train`` and ``mirbook.evaluate``: one training loop and the mir_eval-based scores.
-- ``mirbook.predict``: a trained model applied to your own audio, returning mir_eval-style
-  annotations (chord intervals and labels, voiced intervals, tag scores and a key).
-- ``mirbook.features`` and ``mirbook.plot``: MFCC statistics for the conventional baseline of
-  Section 2.1, and the figure helpers the chapters share.
-- ``mirbook.runtime``: device selection and seeding, used by every chapter; ``mirbook.checks``:
-  the input checks at the package's edges; ``mirbook.vocab``: chord and key vocabularies.
+    representations   STFT, mel, CQT, chroma, log compression (Section 3.2): "Audio representations", every model chapter
+    cqt_engine        the CQT's plan, kernels, decimation and batched products behind representations.CQT
+    spectral_sums     compiled CPU loops: the mel's band sums and the CQT's squared magnitudes
+    layers            the Figure 8 blocks d1 d2 c1 c2 p1 p2 r1 r2 (Section 4): "Layers", "Deep learning"
+    models            the six reference models of Section 5.7, their frontends, augmentation, layer_table: model chapters
+    data              the synthetic music world, sources (the world, real datasets), caches, the task Datasets: "Data"
+    frames            frame <-> interval conversions between frame-wise outputs and mir_eval: time-varying chapters
+    io                atomic writes, .lab files, the checkout folder: checkpoints, caches, predictions
+    train             fit (one training loop, Section 2.2) and checkpoints: every chapter that trains
+    evaluate          metrics on annotations: mir_eval chords, voicing, keys; scikit-learn tag AUCs: model chapters
+    scoring           runners that drive a model over a split and call evaluate: model chapters
+    predict           a trained model on your own audio in one call, mir_eval-style output: model chapters
+    features          MFCC statistics for the designed pipeline of Section 2.1: "Deep learning"
+    plot              the figures chapters share (histories, voicing, tags): model chapters
+    runtime           device, seeds, evaluation mode, median timing: every chapter
+    checks            input checks at the package's edges (audio, sample rates, options, frontends)
+    vocab             chord and key vocabularies, chord templates, NO_KEY
+
+Dependencies point one way: data -> models -> train; evaluate knows annotations only, scoring
+and predict bring models and data to it.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Project files: citation metadata, dependency ranges and the pinned set."""
+"""Project files: citation metadata, dependency ranges, the pinned set and the package map."""
 
 from __future__ import annotations
 
@@ -52,3 +52,15 @@ def test_every_cited_key_is_in_the_bibliography():
             cited |= {k.strip() for k in group.split(",")}
     assert cited, "no page cites anything"
     assert cited <= keys, f"cited but not in book/references.bib: {sorted(cited - keys)}"
+
+
+def test_the_package_map_lists_every_module_once_and_agrees_with_the_readme():
+    init = (ROOT / "mirbook" / "__init__.py").read_text().split("::\n\n")[1].split("\n\n")[0]
+    readme = (ROOT / "README.md").read_text().split("## Package map")[1].split("```")[1]
+    in_init = [line.split()[0] for line in init.splitlines()]
+    in_readme = [line.split()[0] for line in readme.strip().splitlines()]
+    modules = sorted(p.stem if p.is_file() else p.name for p in (ROOT / "mirbook").iterdir()
+                     if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file())
+    assert sorted(in_init) == modules, "mirbook/__init__.py's map must list every module of mirbook once"
+    assert [" ".join(line.split()) for line in init.splitlines()] == \
+        [" ".join(line.split()) for line in readme.strip().splitlines()], "README's package map differs"
