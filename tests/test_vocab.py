@@ -59,3 +59,19 @@ def test_bad_indices_are_refused():
         chord_label(25)
     with pytest.raises(ValueError, match="key index"):
         key_label(-1)
+
+
+def test_a_chord_with_both_thirds_is_neither_major_nor_minor():
+    """mir_eval's majmin leaves 'C:(3,b3,5)' out (neither triad); the vocabulary maps it to 'N', not 'C:maj'."""
+    assert mir_eval.chord.majmin(["C:(3,b3,5)"], ["C:maj"])[0] < 0  # excluded: matches neither quality
+    assert mir_eval.chord.majmin(["C:(3,b3,5)"], ["C:min"])[0] < 0
+    assert chord_index("C:(3,b3,5)") == 0
+    assert chord_index("A:(b3,3,5)") == 0
+    assert not chord_chroma("C:(3,b3,5)").any()
+
+
+def test_keys_of_mir_evals_other_mode_are_refused():
+    """mir_eval.key accepts 'C other', but the 24 classes hold only major and minor keys."""
+    mir_eval.key.validate_key("C other")
+    with pytest.raises(ValueError, match="major' or 'minor"):
+        key_index("C other")
