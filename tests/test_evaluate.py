@@ -199,3 +199,40 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="no songs"):
         evaluate_keys([], [])
     assert len(CHORD_LABELS) == 25
+
+
+def test_voicing_precision_divides_by_the_estimated_frames():
+    """4 reference frames, 6 estimated, 2 in common: precision 2/6, recall 2/4 (counted by hand)."""
+    reference = [np.array([[0.0, 0.35]])]  # centres 0.0 ... 0.3: frames 0-3 voiced
+    probabilities = [np.array([0.1, 0.1, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.1, 0.1])]  # frames 2-7 voiced
+    scores = evaluate_voicing(reference, probabilities, threshold=0.5, sample_rate=SR, hop_length=HOP)
+    assert scores["Precision"] == pytest.approx(2 / 6)
+    assert scores["Recall"] == scores["Voicing Recall"] == pytest.approx(2 / 4)
+    assert scores["F-measure"] == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))  # 0.4
+    assert scores["Voicing False Alarm"] == pytest.approx(4 / 6)  # frames 4-7 of the 6 unvoiced ones
+    assert scores["Frame Accuracy"] == pytest.approx(4 / 10)  # frames 2, 3, 8, 9
+
+
+def test_a_probability_equal_to_the_threshold_is_unvoiced():
+    """Voiced means above the threshold: p == threshold is not voiced."""
+    p = np.array([0.5, 0.5000001, 0.4999999, 0.25, 0.75])
+    np.testing.assert_array_equal(voicing_decisions(p, threshold=0.5), [False, True, False, False, True])
+    np.testing.assert_array_equal(voicing_decisions(p, threshold=0.25)[3], False)
+    np.testing.assert_array_equal(voicing_decisions(p, threshold=0.75)[4], False)
+
+
+def test_a_frame_centred_on_an_interval_start_is_in_and_on_its_end_is_out():
+    """Half-open intervals [start, end): frame centres 0, 0.25, 0.5, 0.75, 1.0 s are exact in binary."""
+    rate = {"sample_rate": 16000, "hop_length": 4000}
+    np.testing.assert_array_equal(intervals_to_frames([[0.25, 0.75]], 5, **rate), [0, 1, 1, 0, 0])
+    # two touching intervals: the shared edge belongs to the second; no gap, no double count
+    np.testing.assert_array_equal(intervals_to_frames([[0.0, 0.5], [0.5, 1.0]], 5, **rate), [1, 1, 1, 1, 0])
+    assert not intervals_to_frames(np.zeros((0, 2)), 5, **rate).any()
+
+
+def test_enharmonic_keys_are_correct():
+    """'Eb major' and 'D# major' are the same key: mir_eval scores 1, and "Correct" counts it."""
+    assert mir_eval.key.evaluate("Eb major", "D# major")["Weighted Score"] == 1.0
+    scores = evaluate_keys(["Eb major", "Gb minor", "C major"], ["D# major", "F# minor", "G major"])
+    assert scores["Correct"] == pytest.approx(2 / 3)
+    assert scores["Weighted Score"] == pytest.approx((1 + 1 + 0.5) / 3)
