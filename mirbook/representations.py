@@ -60,6 +60,23 @@ _CPU_FRAMES_PER_STEP = 128
 _MEL_GROUP = 16
 
 
+def _check_real(value, name: str, *, optional: bool = False) -> float | None:
+    """Return ``value`` as float after checking it is a real number (``None`` too if ``optional``)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        expected = "a real number or None" if optional else "a real number"
+        raise ValueError(f"{name} must be {expected}; got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+def _check_bool(value, name: str) -> bool:
+    """Return ``value`` after checking it is True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
 def cqt_frequencies(*, f_min: float = C1_HZ, n_bins: int = 84, bins_per_octave: int = 12) -> np.ndarray:
     """Centre frequencies ``f_min * 2 ** (k / bins_per_octave)`` of the CQT bins (Eq. 4), in Hz.
 
@@ -104,11 +121,11 @@ class STFT(nn.Module):
         self.win_length = self.n_fft if win_length is None else check_positive_int(win_length, "win_length")
         if self.win_length > self.n_fft:
             raise ValueError(f"win_length must be <= n_fft={self.n_fft}; got {self.win_length}")
-        if power is not None and not power > 0:
+        if _check_real(power, "power", optional=True) is not None and not power > 0:
             raise ValueError(f"power must be positive (1 magnitude, 2 power) or None; got {power!r}")
         check_choice(pad_mode, "pad_mode", ("constant", "reflect"))
         self.power = power
-        self.center = bool(center)
+        self.center = _check_bool(center, "center")
         self.pad_mode = pad_mode
         self.n_bins = self.n_fft // 2 + 1
         # A shorter window sits in the middle of the n_fft samples, as in torch.stft and librosa.
@@ -116,6 +133,12 @@ class STFT(nn.Module):
         window = torch.zeros(self.n_fft)
         window[left : left + self.win_length] = torch.hann_window(self.win_length, periodic=True)
         self.register_buffer("window", window, persistent=False)
+
+    @property
+    def settings(self) -> dict:
+        """The constructor's options as this instance holds them (feature caches key on them)."""
+        return {"sample_rate": self.sample_rate, "n_fft": self.n_fft, "hop_length": self.hop_length,
+                "win_length": self.win_length, "power": self.power, "center": self.center, "pad_mode": self.pad_mode}
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         chunks = [spec if self.power is None else _magnitude(spec, self.power) for spec in self.spectra(waveform)]
@@ -215,8 +238,9 @@ class MelSpectrogram(nn.Module):
         pad_mode: str = "constant",
     ) -> None:
         super().__init__()
-        if power is None:
-            raise ValueError("power must be positive (1 magnitude, 2 power); got None")
+        _check_real(power, "power")
+        f_min = _check_real(f_min, "f_min")
+        f_max = _check_real(f_max, "f_max", optional=True)
         self.stft = STFT(
             sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, power=power,
             center=center, pad_mode=pad_mode,
@@ -254,6 +278,14 @@ class MelSpectrogram(nn.Module):
             block = block.repeat_interleave(2, dim=0) if power == 2.0 else block
             self.register_buffer(f"band_weights{index}", block.contiguous(), persistent=False)
         self._band_sums = BandSums(fbank, power=power)
+
+    @property
+    def settings(self) -> dict:
+        """The constructor's options as this instance holds them (feature caches key on them)."""
+        stft = self.stft.settings
+        return {"sample_rate": self.sample_rate, "n_fft": stft["n_fft"], "hop_length": self.hop_length,
+                "n_mels": self.n_bins, "f_min": self.f_min, "f_max": self.f_max, "power": stft["power"],
+                "mel_scale": self.mel_scale, "norm": self.norm, "center": stft["center"], "pad_mode": stft["pad_mode"]}
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         spectra = self.stft.spectra(waveform)
@@ -320,13 +352,14 @@ class CQT(nn.Module):
         self.hop_length = check_positive_int(hop_length, "hop_length")
         self.n_bins = check_positive_int(n_bins, "n_bins")
         self.bins_per_octave = check_positive_int(bins_per_octave, "bins_per_octave")
-        if not -0.5 <= tuning <= 0.5:
+        if not -0.5 <= _check_real(tuning, "tuning") <= 0.5:
             raise ValueError(f"tuning must be in [-0.5, 0.5] bins; got {tuning!r}")
-        if not filter_scale > 0:
+        if not _check_real(filter_scale, "filter_scale") > 0:
             raise ValueError(f"filter_scale must be positive; got {filter_scale!r}")
-        if not 0.0 <= sparsity < 1.0:
+        if not 0.0 <= _check_real(sparsity, "sparsity") < 1.0:
             raise ValueError(f"sparsity must be in [0, 1); got {sparsity!r}")
-        self.f_min, self.tuning = float(f_min), float(tuning)
+        self.f_min, self.tuning = _check_real(f_min, "f_min"), float(tuning)
+        self.filter_scale, self.sparsity = float(filter_scale), float(sparsity)
         tuned_f_min = self.f_min * 2.0 ** (self.tuning / self.bins_per_octave)
         freqs = cqt_frequencies(f_min=tuned_f_min, n_bins=self.n_bins, bins_per_octave=self.bins_per_octave)
         self.register_buffer("frequencies", torch.from_numpy(freqs.astype(np.float32)), persistent=False)
@@ -346,6 +379,13 @@ class CQT(nn.Module):
             self.register_buffer(f"weight{index}", torch.from_numpy(weight), persistent=False)
         for factor, decimator in decimators.items():
             self.register_buffer(f"decimator{factor}", torch.from_numpy(decimator), persistent=False)
+
+    @property
+    def settings(self) -> dict:
+        """The constructor's options as this instance holds them (feature caches key on them)."""
+        return {"sample_rate": self.sample_rate, "hop_length": self.hop_length, "f_min": self.f_min,
+                "n_bins": self.n_bins, "bins_per_octave": self.bins_per_octave, "tuning": self.tuning,
+                "filter_scale": self.filter_scale, "sparsity": self.sparsity}
 
     def power(self, waveform: torch.Tensor) -> torch.Tensor:
         """Squared magnitudes ``(batch, n_bins, frames)``: the CQT before its square root (Chroma folds it)."""
@@ -392,18 +432,27 @@ class Chroma(nn.Module):
         bins_per_octave = check_positive_int(bins_per_octave, "bins_per_octave")
         if bins_per_octave % 12:
             raise ValueError(f"bins_per_octave must be a multiple of 12; got {bins_per_octave}")
-        if norm is not None and norm not in (1, 2, math.inf):
+        if norm is not None and (isinstance(norm, bool) or norm not in (1, 2, math.inf)):
             raise ValueError(f"norm must be 1, 2, math.inf or None; got {norm!r}")
+        _check_real(threshold, "threshold", optional=True)
         self.cqt = CQT(
             sample_rate=sample_rate, hop_length=hop_length, f_min=f_min,
             n_bins=n_octaves * bins_per_octave, bins_per_octave=bins_per_octave, tuning=tuning,
         )
         self.sample_rate, self.hop_length, self.n_bins = self.cqt.sample_rate, self.cqt.hop_length, 12
         self.norm, self.threshold = norm, threshold
+        self.n_octaves, self.bins_per_octave = n_octaves, bins_per_octave
         fold = librosa.filters.cq_to_chroma(
             self.cqt.n_bins, bins_per_octave=bins_per_octave, n_chroma=12, fmin=f_min
         )
         self.register_buffer("fold_matrix", torch.from_numpy(fold.astype(np.float32)), persistent=False)
+
+    @property
+    def settings(self) -> dict:
+        """The constructor's options as this instance holds them (feature caches key on them)."""
+        return {"sample_rate": self.sample_rate, "hop_length": self.hop_length, "f_min": self.cqt.f_min,
+                "n_octaves": self.n_octaves, "bins_per_octave": self.bins_per_octave, "tuning": self.cqt.tuning,
+                "norm": self.norm, "threshold": self.threshold}
 
     def fold(self, cqt_magnitude: torch.Tensor) -> torch.Tensor:
         """Fold a CQT magnitude ``(batch, n_octaves * bins_per_octave, frames)`` to chroma (Eq. 5)."""
@@ -453,11 +502,16 @@ class LogCompression(nn.Module):
     def __init__(self, *, mode: str = "log", eps: float = 1e-6, input_power: float = 2.0) -> None:
         super().__init__()
         check_choice(mode, "mode", ("log", "db"))
-        if not eps > 0:
+        if not _check_real(eps, "eps") > 0:
             raise ValueError(f"eps must be positive; got {eps!r}")
-        if not input_power > 0:
+        if not _check_real(input_power, "input_power") > 0:
             raise ValueError(f"input_power must be positive (1 magnitude, 2 power); got {input_power!r}")
         self.mode, self.eps, self.input_power = mode, float(eps), float(input_power)
+
+    @property
+    def settings(self) -> dict:
+        """The constructor's options as this instance holds them (feature caches key on them)."""
+        return {"mode": self.mode, "eps": self.eps, "input_power": self.input_power}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or not x.is_floating_point():

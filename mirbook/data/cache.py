@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -34,6 +35,9 @@ __all__ = ["default_cache_dir", "content_hash", "frontend_fingerprint", "ArrayCa
 
 #: Threads that render or read the songs whose features are not cached yet.
 LOAD_THREADS = 4
+
+#: Cache folders a write failed in (each is warned about once per process).
+_UNWRITABLE: set[Path] = set()
 
 
 def default_cache_dir() -> Path:
@@ -58,24 +62,51 @@ def content_hash(config: dict) -> str:
 
 
 def frontend_fingerprint(frontend: torch.nn.Module) -> str:
-    """A hash of a frontend's configuration: module types, their plain attributes, all weights.
+    """A hash of everything that decides a frontend's features: module types, settings, all tensors.
 
-    Two frontends that compute different features (another ``n_fft``, ``n_mels``, log mode or
-    filter bank) get different fingerprints, so their cached features never mix; so do the same
-    frontend under two versions of the code (``mirbook.representations.REPRESENTATION_VERSION``).
+    Each submodule contributes its type, its declared ``settings`` (the constructor options of
+    every ``mirbook.representations`` module) and its public plain attributes (numbers, strings
+    and lists, tuples or dicts of them); then every parameter and every buffer, registered
+    persistent or not, contributes its name, dtype, shape and bytes. Two frontends that compute
+    different features (another ``n_fft``, ``filter_scale``, log mode or filter bank) get
+    different fingerprints, so their cached features never mix; so does the same frontend under
+    two versions of the code (``mirbook.representations.REPRESENTATION_VERSION``).
+    Book: "The data in this book".
     """
     from mirbook.representations import REPRESENTATION_VERSION
 
-    digest = hashlib.sha256(f"representations {REPRESENTATION_VERSION};".encode())
+    digest = hashlib.sha256(f"representations {REPRESENTATION_VERSION}; fingerprint 2;".encode())
     for name, module in frontend.named_modules():
-        plain = {k: v for k, v in sorted(vars(module).items())
-                 if not k.startswith("_") and isinstance(v, (bool, int, float, str, tuple, type(None)))}
-        digest.update(f"{name}:{type(module).__module__}.{type(module).__qualname__}:{plain!r};".encode())
-    for name, tensor in frontend.state_dict().items():
-        digest.update(name.encode())
-        digest.update(str(tuple(tensor.shape)).encode())
-        digest.update(tensor.detach().to("cpu", torch.float64).contiguous().numpy().tobytes())
+        settings = getattr(module, "settings", None)
+        described = {"settings": _plain(settings) if isinstance(settings, dict) else None,
+                     "attributes": {k: _plain(v) for k, v in sorted(vars(module).items())
+                                    if not k.startswith("_") and _plain(v) is not _SKIP}}
+        text = json.dumps(described, sort_keys=True, default=repr)
+        digest.update(f"{name}:{type(module).__module__}.{type(module).__qualname__}:{text};".encode())
+    for name, tensor in [*frontend.named_parameters(), *frontend.named_buffers()]:
+        data = tensor.detach().to("cpu").contiguous()
+        digest.update(f"{name}:{data.dtype}:{tuple(data.shape)};".encode())
+        digest.update(data.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:24]
+
+
+#: What :func:`_plain` returns for a value that is not plain data (a module, a tensor, a function).
+_SKIP = object()
+
+
+def _plain(value):
+    """``value`` as JSON-able plain data (numbers, strings, lists, dicts), or :data:`_SKIP`."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return _SKIP if any(v is _SKIP for v in items) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        items = {k: _plain(v) for k, v in value.items()}
+        return _SKIP if any(v is _SKIP for v in items.values()) else items
+    return _SKIP
 
 
 class ArrayCache:
@@ -83,6 +114,8 @@ class ArrayCache:
 
     ``directory=None`` disables caching (``load`` misses, ``save`` does nothing). An entry that
     cannot be read (e.g. a file truncated by another program) counts as a miss and is replaced.
+    A folder that cannot be written (read-only, full) does not stop a run: ``save`` warns once,
+    naming the folder (once per process), and the values are used without being cached.
     """
 
     def __init__(self, directory: str | os.PathLike | None):
@@ -113,9 +146,17 @@ class ArrayCache:
         """Store ``arrays`` under ``key`` atomically; returns the path (None when disabled)."""
         if self.directory is None:
             return None
+        path = self.path(key)
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
-        return write_atomically(self.path(key), buffer.getvalue())
+        try:
+            return write_atomically(path, buffer.getvalue())
+        except OSError as err:
+            if self.directory not in _UNWRITABLE:
+                _UNWRITABLE.add(self.directory)
+                warnings.warn(f"cannot write to the cache folder {str(self.directory)!r} ({err.strerror or err}); "
+                              "computing without caching", RuntimeWarning, stacklevel=2)
+            return None
 
 
 def load_features(tracks: list[TrackRef], frontend: torch.nn.Module, *, cache: ArrayCache, cache_songs: bool,
@@ -127,6 +168,8 @@ def load_features(tracks: list[TrackRef], frontend: torch.nn.Module, *, cache: A
     time on :data:`LOAD_THREADS` threads (numpy and scipy release the GIL; each song has its
     own seed, so the audio is the same as one by one), run through ``frontend`` in batches of
     equal length and stored. ``cache_songs`` also caches the songs' audio (``Source.cache_songs``).
+    A track that cannot be loaded (an unreadable or empty audio file, a malformed annotation)
+    raises a ValueError naming the track and its files: no split is used with a song missing.
     """
     sample_rate = int(frontend.sample_rate)
     fingerprint = frontend_fingerprint(frontend)
@@ -143,7 +186,13 @@ def load_features(tracks: list[TrackRef], frontend: torch.nn.Module, *, cache: A
             songs[i] = _song_from_entry(entry, with_audio=False)
 
     def song_with_audio(i: int) -> Song:
-        return _cached_song(tracks[i], sample_rate, cache) if cache_songs else tracks[i].load(sample_rate)
+        try:
+            song = _cached_song(tracks[i], sample_rate, cache) if cache_songs else tracks[i].load(sample_rate)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError, EOFError) as err:
+            raise ValueError(f"cannot load {_describe(tracks[i])}: {type(err).__name__}: {err}") from err
+        if song.audio.size == 0:
+            raise ValueError(f"{_describe(tracks[i])} has no audio (0 samples)")
+        return song
 
     bar = tqdm(total=len(missing), desc=desc, disable=not progress or not missing)
     pool = ThreadPoolExecutor(max_workers=min(LOAD_THREADS, os.cpu_count() or 1))
@@ -151,7 +200,7 @@ def load_features(tracks: list[TrackRef], frontend: torch.nn.Module, *, cache: A
         for start in range(0, len(missing), batch_size):
             chunk = missing[start: start + batch_size]
             loaded = dict(zip(chunk, pool.map(song_with_audio, chunk)))
-            for i, f in _compute_features(frontend, loaded).items():
+            for i, f in _compute_features(frontend, loaded, tracks).items():
                 features[i] = f.contiguous()
                 songs[i] = _without_audio(loaded[i])
                 cache.save(keys[i], _entry(loaded[i], features=f.numpy()))
@@ -173,7 +222,21 @@ def _cached_song(track: TrackRef, sample_rate: int, cache: ArrayCache) -> Song:
     return song
 
 
-def _compute_features(frontend: torch.nn.Module, songs: dict[int, Song]) -> dict[int, torch.Tensor]:
+def _describe(track: TrackRef) -> str:
+    """``track <id>`` and the files it is read from (a real dataset's audio and annotation paths)."""
+    paths = []
+
+    def collect(value) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                paths.append(str(item)) if key == "path" else collect(item)
+
+    collect(track.identity)
+    return f"track {track.track_id!r}" + (f" (files {', '.join(paths)})" if paths else "")
+
+
+def _compute_features(frontend: torch.nn.Module, songs: dict[int, Song], tracks: list[TrackRef]
+                      ) -> dict[int, torch.Tensor]:
     """The frontend's output for each song, songs of equal length batched together."""
     by_length: dict[int, list[int]] = {}
     for i, song in songs.items():
@@ -186,7 +249,10 @@ def _compute_features(frontend: torch.nn.Module, songs: dict[int, Song]) -> dict
     for group in by_length.values():
         batch = torch.from_numpy(np.stack([songs[i].audio for i in group]).astype(np.float32))
         with torch.inference_mode():
-            feats = frontend(batch.to(device))
+            try:
+                feats = frontend(batch.to(device))
+            except ValueError as err:  # e.g. a recording shorter than the frontend's window
+                raise ValueError(f"{', '.join(_describe(tracks[i]) for i in group)}: {err}") from err
         if feats.dim() != 3 or feats.shape[0] != batch.shape[0] or feats.shape[1] != frontend.n_bins:
             raise ValueError(f"frontend must map (batch, samples) to (batch, n_bins={frontend.n_bins}, frames); "
                              f"got shape {tuple(feats.shape)} for input {tuple(batch.shape)}")
