@@ -1,7 +1,9 @@
 """Time per epoch and peak GPU memory of the six models' "paper" presets (paper Section 5.7).
 
 Each model is built with its published configuration (``from_preset("paper")``) and trained for a
-few epochs on songs of the book's synthetic world, with the batch size its chapter uses. The
+few epochs on songs of the book's synthetic world, with the batch size its chapter uses (the
+world renders at 16 kHz or more: a preset that reads lower-rate audio, such as the 12 kHz FCN and
+CRNN taggers, trains on random features of exactly its input shape instead). The
 first epoch (CUDA start-up, cuDNN autotuning) is left out of the time; the result is the median
 of the other epochs, also given per 1,000 training examples so a reader can scale it to a real
 dataset's size. Peak memory is ``torch.cuda.max_memory_allocated`` over the whole run.
@@ -24,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+from torch.utils.data import TensorDataset
 
 import mirbook
 from mirbook.data import TAG_NAMES, ChordFrames, TaggedClips, VoiceExcerpts
@@ -38,8 +41,24 @@ BATCH_SIZE = {"deep_chroma": 256, "conv2d_voice": 32, "brnn_voice": 32,
               "conv1d_tagger": 32, "conv2d_tagger": 32, "crnn_tagger": 32}
 
 
+#: The lowest sample rate the synthetic world renders (mirbook.data.render_song).
+WORLD_MIN_SAMPLE_RATE = 16000
+CLIP_SECONDS = 29.0
+
+
+def random_clips(model, n: int) -> TensorDataset:
+    """``n`` random (features, tags, key) clips of the shape a tagger reads from 29-second audio."""
+    g = torch.Generator().manual_seed(n)
+    frames = int(CLIP_SECONDS * model.sample_rate) // model.hop_length + 1
+    return TensorDataset(torch.randn(n, model.n_bins, frames, generator=g),
+                         (torch.rand(n, model.n_tags, generator=g) < 0.2).float(),
+                         torch.randint(0, 24, (n,), generator=g))
+
+
 def datasets(name: str, model, *, n_train: int, n_valid: int, cache_dir: Path):
-    """Training and validation sets of synthetic songs for model ``name``, read by its frontend."""
+    """Training and validation sets for model ``name``: synthetic songs read by its frontend."""
+    if model.sample_rate < WORLD_MIN_SAMPLE_RATE:
+        return random_clips(model, n_train), random_clips(model, n_valid)
     frontend = model.frontend()
     common = dict(frontend=frontend, cache_dir=cache_dir, progress=False)
     if name == "deep_chroma":
@@ -49,14 +68,15 @@ def datasets(name: str, model, *, n_train: int, n_valid: int, cache_dir: Path):
     elif name == "brnn_voice":
         make = lambda split, n: VoiceExcerpts(split, n_songs=n, excerpt_frames=115, **common)  # noqa: E731
     else:  # the taggers: one 29-second clip per song, as the published models read
-        make = lambda split, n: TaggedClips(split, n_songs=n, duration=30.0, clip_seconds=29.0,  # noqa: E731
+        make = lambda split, n: TaggedClips(split, n_songs=n, duration=30.0, clip_seconds=CLIP_SECONDS,  # noqa: E731
                                             clips_per_song=1, **common)
     return make("train", n_train), make("valid", n_valid)
 
 
 def measure(name: str, *, epochs: int, n_train: int, n_valid: int, cache_dir: Path) -> dict:
     """Train ``name``'s paper preset for ``epochs`` on CUDA; return its times and memory."""
-    options = {"tag_names": list(TAG_NAMES)} if name.endswith("tagger") else {}
+    # the taggers' output layer holds the world's tags instead of the published 50
+    options = {"tag_names": list(TAG_NAMES), "n_tags": len(TAG_NAMES)} if name.endswith("tagger") else {}
     torch.manual_seed(0)
     model = MODELS[name].from_preset("paper", **options)
     start = time.perf_counter()
@@ -67,7 +87,9 @@ def measure(name: str, *, epochs: int, n_train: int, n_valid: int, cache_dir: Pa
                   device="cuda", progress=False)
     torch.cuda.synchronize()
     epoch_seconds = statistics.median(history["seconds"][1:])
+    inputs = "synthetic songs" if model.sample_rate >= WORLD_MIN_SAMPLE_RATE else "random features"
     return {"model": name, "notation": model.layer_notation, "parameters": count_parameters(model),
+            "inputs": inputs, "input_shape": list(train[0][0].shape),
             "train_examples": len(train), "batch_size": BATCH_SIZE[name], "epochs": epochs,
             "epoch_seconds": round(epoch_seconds, 3),
             "seconds_per_1000_examples": round(1000 * epoch_seconds / len(train), 4),

@@ -28,6 +28,8 @@ from mirbook.runtime import evaluation_mode, resolve_device, seed_everything
 __all__ = ["fit", "evaluate_loss", "save_checkpoint", "load_checkpoint"]
 
 CHECKPOINT_FORMAT = "mirbook-checkpoint-1"
+#: The entries of a checkpoint's dict besides ``format``.
+_CHECKPOINT_KEYS = ("model", "config", "state_dict", "history")
 
 
 def _loader(data, *, batch_size: int, shuffle: bool, seed: int, name: str) -> DataLoader:
@@ -170,17 +172,34 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, *, history:
 
 
 def load_checkpoint(path: str | os.PathLike, *, device="cpu") -> tuple[torch.nn.Module, dict]:
-    """Rebuild the model saved by :func:`save_checkpoint`; return ``(model in eval mode, history)``."""
+    """Rebuild the model saved by :func:`save_checkpoint`; return ``(model in eval mode, history)``.
+
+    A file that is not such a checkpoint (empty, text, another program's torch file, one missing
+    an entry) raises a ValueError naming the file and what a checkpoint holds.
+    """
     from mirbook.models import MODELS
 
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no checkpoint file at {str(path)!r}")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    holds = (f"a mirbook checkpoint is a torch file, written by save_checkpoint, of a dict with "
+             f"{_CHECKPOINT_KEYS} and format {CHECKPOINT_FORMAT!r}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises EOFError, UnpicklingError, KeyError, RuntimeError... on other files
+        raise ValueError(f"{str(path)!r} cannot be read as a checkpoint ({type(err).__name__}: {err}); {holds}") from err
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{str(path)!r} is not a mirbook checkpoint (expected format {CHECKPOINT_FORMAT!r})")
+        raise ValueError(f"{str(path)!r} is not a mirbook checkpoint (expected format {CHECKPOINT_FORMAT!r}); {holds}")
+    missing = [key for key in _CHECKPOINT_KEYS if key not in payload]
+    if missing:
+        raise ValueError(f"{str(path)!r} lacks the checkpoint entries {missing}; {holds}")
     if payload["model"] not in MODELS:
         raise ValueError(f"checkpoint names unknown model {payload['model']!r}; known: {sorted(MODELS)}")
-    model = MODELS[payload["model"]].from_config(payload["config"])
-    model.load_state_dict(payload["state_dict"])
+    if not isinstance(payload["config"], dict):
+        raise ValueError(f"{str(path)!r} holds a config of type {type(payload['config']).__name__}; {holds}")
+    try:
+        model = MODELS[payload["model"]].from_config(payload["config"])
+        model.load_state_dict(payload["state_dict"])
+    except (ValueError, TypeError, RuntimeError) as err:  # a config or weights that do not fit the model
+        raise ValueError(f"{str(path)!r} does not rebuild a {payload['model']!r} model ({err}); {holds}") from err
     return model.to(resolve_device(device)).eval(), payload["history"]

@@ -5,6 +5,8 @@
   syntax ('C:maj', 'A:min'), the form mir_eval.chord reads.
 - Keys: the 24 major and minor keys in mir_eval.key's format ('C major', 'C# minor'); used by the
   time-invariant models (book: the tagger chapters).
+- Tags: a source's or a tagger's tag vocabulary is a sequence of distinct strings
+  (:func:`check_tag_names`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "NO_KEY",
     "CHORD_CHROMA",
     "chord_templates",
+    "check_tag_names",
 ]
 
 #: Pitch-class names with sharps, index 0 = C (the order of chroma bins).
@@ -123,3 +126,18 @@ def chord_templates() -> np.ndarray:
     templates = CHORD_CHROMA.astype(float)
     norms = np.linalg.norm(templates, axis=1, keepdims=True)
     return np.divide(templates, norms, out=np.zeros_like(templates), where=norms > 0)
+
+
+def check_tag_names(tag_names, *, name: str = "tag_names") -> tuple[str, ...]:
+    """Return ``tag_names`` as a tuple of str after checking it is a sequence of distinct names.
+
+    A tag vocabulary orders the multi-hot vectors of the tagger chapters (Section 5.7.4-5.7.6),
+    so a name given twice would make two outputs one tag.
+    """
+    if isinstance(tag_names, (str, bytes)) or not hasattr(tag_names, "__iter__"):
+        raise ValueError(f"{name} must be a sequence of tag names such as ['rock', 'piano']; got {tag_names!r}")
+    names = tuple(str(t) for t in tag_names)
+    repeated = sorted({t for t in names if names.count(t) > 1})
+    if repeated:
+        raise ValueError(f"{name} must be distinct; {repeated} appear more than once in {list(names)}")
+    return names

@@ -15,6 +15,9 @@ deterministic and never share a song. Each dataset gives per-song access for eva
 (:meth:`song`, :meth:`song_items`) and :meth:`example` (audio and annotations to play and plot).
 ``source`` names where the songs come from (:data:`SOURCES`: the synthetic world, the real
 datasets of ``mirbook.data.real``) or is a :class:`~mirbook.data.sources.Source` object.
+A track that cannot be read (an unreadable or empty audio file, a malformed annotation file)
+stops the whole split with a ValueError naming the track and its files; no file is skipped, so a
+split's scores always cover the collection asked for. Fix or remove the file and build again.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from mirbook.data.real import GTZAN, GuitarSet, Jamendo, MagnaTagATune
 from mirbook.data.song import Song
 from mirbook.data.sources import Source, SyntheticWorld, TrackRef, check_split
 from mirbook.frames import frame_times, intervals_to_frames
-from mirbook.vocab import CHORD_CHROMA, NO_KEY, chord_index, key_index
+from mirbook.vocab import CHORD_CHROMA, NO_KEY, check_tag_names, chord_index, key_index
 
 __all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "SongItem", "NO_KEY", "SOURCES", "make_source"]
 
@@ -245,10 +248,17 @@ class TaggedClips(_SongDataset):
         if isinstance(clip_seconds, bool) or not isinstance(clip_seconds, (int, float)) or not clip_seconds > 0:
             raise ValueError(f"clip_seconds must be a positive number; got {clip_seconds!r}")
         self.clips_per_song = check_positive_int(clips_per_song, "clips_per_song")
+        check_frontend(frontend)
+        self.clip_frames = int(round(clip_seconds * int(frontend.sample_rate) / int(frontend.hop_length)))
+        frame_seconds = int(frontend.hop_length) / int(frontend.sample_rate)
+        if self.clip_frames < 1:
+            raise ValueError(f"clip_seconds={clip_seconds} is less than one frame of the frontend "
+                             f"(hop_length / sample_rate = {frame_seconds:.4g} s); clips need at least "
+                             f"clip_seconds={frame_seconds:.4g}")
+        source = make_source(source, seed=seed, duration=duration, root=root)
+        self.tag_names = list(check_tag_names(source.tag_names(), name=f"source {source.name!r}'s tag_names()"))
         super().__init__(split, n_songs=n_songs, seed=seed, frontend=frontend, duration=duration, source=source,
                          root=root, cache_dir=cache_dir, progress=progress, batch_size=batch_size)
-        self.clip_frames = int(round(clip_seconds * self.sample_rate / self.hop_length))
-        self.tag_names = list(self.source.tag_names())
         position = {t: k for k, t in enumerate(self.tag_names)}
         self.tags, self.keys, self._index = [], [], []
         for j, (song, m, times) in enumerate(zip(self.songs, self.n_frames, self.times)):

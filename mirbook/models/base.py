@@ -38,8 +38,8 @@ class ReferenceModel(nn.Module):
 
     def __init__(self, *, frontend: dict, config: dict, transpose: int = 0):
         super().__init__()
+        built = check_frontend(build_frontend(frontend))  # checks the recipe: options, types, ranges
         self.frontend_spec = dict(frontend)
-        built = check_frontend(build_frontend(self.frontend_spec))
         # Kept out of the submodules: the state_dict holds the weights, the recipe holds the frontend.
         object.__setattr__(self, "_frontend", built)
         self.sample_rate, self.hop_length, self.n_bins = (int(getattr(built, a)) for a in FRONTEND_ATTRIBUTES)

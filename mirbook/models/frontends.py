@@ -7,6 +7,8 @@ Used by every model chapter through ``model.frontend()``.
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch import nn
 
@@ -44,13 +46,25 @@ def build_frontend(spec: dict) -> nn.Module:
     """
     from mirbook import representations as rep
 
+    if not isinstance(spec, dict):
+        raise ValueError(f"a frontend spec must be a dict such as {{'representation': 'mel', 'log': 'db'}}; "
+                         f"got {type(spec).__name__}")
     spec = dict(spec)
     kind, log = spec.pop("representation", None), spec.pop("log", "log")
     centre = spec.pop("centre_bands", False)
     if not isinstance(centre, bool):
         raise ValueError(f"frontend option centre_bands must be True or False; got {centre!r}")
     check_choice(kind, "frontend representation", REPRESENTATIONS)
-    representation = {"mel": rep.MelSpectrogram, "cqt": rep.CQT, "stft": rep.STFT}[kind](**spec)
+    check_choice(log, "frontend option log", ("log", "db"))
+    cls = {"mel": rep.MelSpectrogram, "cqt": rep.CQT, "stft": rep.STFT}[kind]
+    accepted = tuple(inspect.signature(cls).parameters)
+    unknown = [key for key in spec if key not in accepted]
+    if unknown:
+        raise ValueError(f"frontend options {unknown} are unknown for representation {kind!r}; besides "
+                         f"'representation', 'log' and 'centre_bands' it accepts {accepted}")
+    if kind == "stft" and "power" in spec and spec["power"] is None:
+        raise ValueError("a frontend needs magnitudes: frontend option power must be a positive number; got None")
+    representation = cls(**spec)
     input_power = spec.get("power", 2.0 if kind == "mel" else 1.0)
     log_options = {"mode": log} if log == "log" else {"mode": log, "input_power": input_power}
     post = (BandCentring(),) if centre else ()

@@ -16,7 +16,7 @@ from mirbook.checks import check_positive_int
 from mirbook.layers import C1, C2, D1, D2, P1, P2, R1, R2
 from mirbook.models.augmentation import transpose_labels, transpose_spectrogram
 from mirbook.models.base import ReferenceModel, hidden_stack
-from mirbook.vocab import KEY_LABELS, NO_KEY
+from mirbook.vocab import KEY_LABELS, NO_KEY, check_tag_names
 
 __all__ = ["CRNNTagger", "Conv1dTagger", "Conv2dTagger", "TagOutput"]
 
@@ -59,7 +59,7 @@ class _Tagger(ReferenceModel):
         if isinstance(tag_weight, bool) or not isinstance(tag_weight, (int, float)) or not tag_weight > 0:
             raise ValueError(f"tag_weight must be a positive number; got {tag_weight!r}")
         if tag_names is not None:
-            tag_names = tuple(str(t) for t in tag_names)
+            tag_names = check_tag_names(tag_names)
             if n_tags is None:
                 n_tags = len(tag_names)
             if len(tag_names) != n_tags:
