@@ -11,6 +11,7 @@ Information Retrieval". One idea per module (the README's "Package map" lists th
     data              the synthetic music world, sources (the world, real datasets), caches, the task Datasets: "Data"
     frames            frame <-> interval conversions between frame-wise outputs and mir_eval: time-varying chapters
     io                atomic writes, .lab files, the checkout folder: checkpoints, caches, predictions
+    resample          any sample rate to any other: torchaudio's sinc kernel, soxr where that kernel is huge: predict, real datasets
     train             fit (one training loop, Section 2.2) and checkpoints: every chapter that trains
     evaluate          metrics on annotations: mir_eval chords, voicing, keys; scikit-learn tag AUCs: model chapters
     scoring           runners that drive a model over a split and call evaluate: model chapters

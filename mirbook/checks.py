@@ -10,19 +10,41 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["as_waveform_batch", "check_sample_rate", "check_finite", "check_positive_int", "check_choice",
-           "FRONTEND_ATTRIBUTES", "check_frontend"]
+__all__ = ["as_waveform_batch", "check_sample_rate", "check_finite", "within_amplitude", "MAX_AMPLITUDE",
+           "check_positive_int", "check_choice", "check_intervals", "FRONTEND_ATTRIBUTES", "check_frontend"]
 
 
-def check_finite(x: torch.Tensor, *, name: str = "input") -> None:
-    """Raise ValueError if ``x`` holds NaN or infinite values."""
-    # Fast path: NaN and inf propagate through a sum, so a finite sum proves every value finite
-    # in one pass without temporaries; only a non-finite (or overflowing) sum needs the full test.
-    if bool(torch.isfinite(x.sum())):
+#: The largest magnitude accepted in audio. Audio is expected in [-1, 1] (integer PCM read as
+#: floats reaches 2**31); beyond this, squared STFT or CQT magnitudes overflow float32.
+MAX_AMPLITUDE = 1e12
+
+
+def within_amplitude(x: torch.Tensor, limit: float = MAX_AMPLITUDE) -> bool:
+    """Whether every value of ``x`` is finite and at most ``limit`` in magnitude (one pass)."""
+    if x.numel() == 0:
+        return True
+    low, high = torch.aminmax(x.detach())
+    return bool(low >= -limit) and bool(high <= limit)  # NaN fails both
+
+
+def check_finite(x: torch.Tensor, *, name: str = "input", max_amplitude: float | None = None) -> None:
+    """Raise ValueError if ``x`` holds NaN or infinite values (or, for audio, values beyond ``max_amplitude``)."""
+    if max_amplitude is not None:
+        if within_amplitude(x, max_amplitude):  # one pass; NaN and inf fail it
+            return
+    elif bool(torch.isfinite(x.sum())):  # NaN and inf propagate through a sum
         return
     if not torch.isfinite(x).all():
         n_bad = int((~torch.isfinite(x)).sum())
         raise ValueError(f"{name} must be finite; it holds {n_bad} NaN or infinite values")
+    if max_amplitude is not None:
+        peak = float(x.detach().abs().max())
+        raise ValueError(
+            f"{name} must be audio of magnitude at most {max_amplitude:.0e} (float32 powers overflow beyond); "
+            f"it reaches {peak:.3g}. Scale it into [-1, 1], e.g. x / abs(x).max()")
+
+
+_MAX_CHANNELS = 8  # (n, c) with c at most this and n much larger reads as soundfile's channels-last audio
 
 
 def as_waveform_batch(
@@ -30,13 +52,17 @@ def as_waveform_batch(
 ) -> torch.Tensor:
     """Return ``waveform`` as a float ``(batch, samples)`` tensor, checking it on the way.
 
-    A 1-D input becomes a batch of one. Stereo or other 3-D input is refused: down-mix it
-    explicitly (e.g. ``x.mean(dim=-2)``), so no channel is averaged by surprise. ``finite=False``
-    leaves the NaN/inf test to the caller (the CQT runs it on its first decimated signal, a
-    quarter of the samples, which every input sample reaches).
+    A 1-D input becomes a batch of one. Stereo or other 3-D input is refused, and so is a
+    ``(samples, channels)`` array as soundfile reads it (a few columns, many rows): down-mix it
+    explicitly, so no channel is averaged by surprise. NaN, inf and magnitudes above
+    :data:`MAX_AMPLITUDE` are refused (:func:`check_finite`); ``finite=False`` leaves that test to
+    the caller (the CQT runs it on its first decimated signal, a quarter of the samples, which
+    every input sample reaches).
     Used by ``mirbook.representations`` (book: "MIR problems and audio representations").
     """
     if isinstance(waveform, np.ndarray):
+        if waveform.dtype.kind not in "biufc":
+            raise ValueError(f"{name} must be a numeric array (float32 audio in [-1, 1]); got dtype {waveform.dtype}")
         waveform = torch.from_numpy(np.ascontiguousarray(waveform))
     if not isinstance(waveform, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor or numpy array; got {type(waveform).__name__}")
@@ -52,6 +78,11 @@ def as_waveform_batch(
             f"{name} must be mono with shape (samples,) or (batch, samples); got shape "
             f"{tuple(waveform.shape)}. Down-mix stereo explicitly, e.g. x.mean(dim=-2)."
         )
+    if 0 < waveform.shape[1] <= _MAX_CHANNELS and waveform.shape[0] > 16 * waveform.shape[1]:
+        raise ValueError(
+            f"{name} of shape {tuple(waveform.shape)} looks like (samples, channels) stereo: down-mix with "
+            "x.mean(axis=1); mirbook reads mono (samples,) or (batch, samples)"
+        )
     if waveform.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch (shape {tuple(waveform.shape)})")
     if waveform.shape[-1] < min_samples:
@@ -59,7 +90,7 @@ def as_waveform_batch(
             f"{name} is too short: {waveform.shape[-1]} samples, at least {min_samples} expected"
         )
     if finite:
-        check_finite(waveform, name=name)
+        check_finite(waveform, name=name, max_amplitude=MAX_AMPLITUDE)
     return waveform
 
 
@@ -88,6 +119,34 @@ def check_choice(value, name: str, choices: tuple):
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
     return value
+
+
+def check_intervals(intervals, *, name: str = "intervals", positive: bool = False) -> np.ndarray:
+    """Return ``intervals`` as a float ``(n, 2)`` array of finite times in seconds, each ending at or after its start.
+
+    An empty input gives ``(0, 2)``. ``positive=True`` asks what ``mir_eval`` asks of annotations:
+    times at or after 0 and every interval strictly longer than zero.
+    """
+    if isinstance(intervals, torch.Tensor):
+        intervals = intervals.detach().cpu().numpy()
+    try:
+        array = np.asarray(intervals, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be numbers in seconds, shape (n, 2); got {intervals!r:.80}") from err
+    if array.size == 0:
+        return array.reshape(0, 2)
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"{name} must have shape (n, 2) (start, end in seconds); got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite times in seconds; they hold NaN or infinite values")
+    shorter = array[:, 1] <= array[:, 0] if positive else array[:, 1] < array[:, 0]
+    if shorter.any():
+        i = int(np.flatnonzero(shorter)[0])
+        raise ValueError(f"{name} must each end {'after' if positive else 'at or after'} their start; "
+                         f"interval {i} is {array[i].tolist()}")
+    if positive and (array < 0).any():
+        raise ValueError(f"{name} must be times at or after 0 s; the earliest is {array.min()}")
+    return array
 
 
 #: What every frontend (a ``mirbook.representations`` module or ``Frontend``) exposes: datasets,

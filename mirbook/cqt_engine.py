@@ -34,7 +34,7 @@ import numpy as np
 import scipy.signal
 import torch
 
-from mirbook.checks import check_finite
+from mirbook.checks import MAX_AMPLITUDE, check_finite, within_amplitude
 from mirbook.spectral_sums import squared_magnitudes
 
 __all__ = [
@@ -496,7 +496,7 @@ def cqt_power(x: torch.Tensor, plan: Plan, buffers: Mapping[str, torch.Tensor]) 
     slots = segment // plan.hop_length  # frames computed per clip, n_frames of them kept
     inference = not (torch.is_grad_enabled() and x.requires_grad)
     if not inference or plan.products[-1].level == 0:
-        check_finite(x, name="waveform")
+        check_finite(x, name="waveform", max_amplitude=MAX_AMPLITUDE)
     # without autograd the full-rate clips are read in place, else laid out as a flat batch
     source = x if inference else flat_batch(x, segment=segment, margin=plan.margin)
     power = x.new_empty(batch, plan.n_bins, slots) if inference else None
@@ -506,8 +506,9 @@ def cqt_power(x: torch.Tensor, plan: Plan, buffers: Mapping[str, torch.Tensor]) 
             factor = 2 ** (product.level - level)
             source = _decimate(source, buffers[f"decimator{factor}"], factor, fir_pads[factor], batch=batch,
                                segment=segment, n_samples=n_samples, margin=plan.margin)
-            if inference and level == 0 and not bool(torch.isfinite(source.sum())):
-                check_finite(x, name="waveform")  # raises, unless finite values overflowed the sum
+            if inference and level == 0 and not within_amplitude(source):
+                # raises, unless only the decimator's overshoot crossed the limit
+                check_finite(x, name="waveform", max_amplitude=MAX_AMPLITUDE)
             segment, n_samples, level = segment // factor, -(-n_samples // factor), product.level
         weight, first, n = buffers[f"weight{index}"], product.first, product.n
         if source is x:

@@ -31,7 +31,7 @@ from scipy.ndimage import median_filter as _median_filter
 from scipy.ndimage import uniform_filter1d
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from mirbook.checks import check_positive_int
+from mirbook.checks import check_intervals, check_positive_int
 from mirbook.frames import intervals_to_frames, merge_frame_labels
 from mirbook.vocab import CHORD_LABELS
 
@@ -96,16 +96,35 @@ def evaluate_chords(references: Sequence[tuple], estimates: Sequence[tuple]) -> 
     _check_lists(references, estimates, what="chord annotations")
     totals: dict[str, float] = {}
     weight = 0.0
-    for (ref_int, ref_lab), (est_int, est_lab) in zip(references, estimates):
-        ref_int, est_int = np.asarray(ref_int, dtype=float), np.asarray(est_int, dtype=float)
-        if len(ref_lab) == 0 or len(est_lab) == 0:
-            raise ValueError("a song has an empty chord annotation; every song needs at least one interval")
-        scores = mir_eval.chord.evaluate(ref_int, list(ref_lab), est_int, list(est_lab))
+    for i, (reference, estimate) in enumerate(zip(references, estimates)):
+        ref_int, ref_lab = _chord_annotation(reference, name=f"references[{i}]")
+        est_int, est_lab = _chord_annotation(estimate, name=f"estimates[{i}]")
+        try:
+            scores = mir_eval.chord.evaluate(ref_int, ref_lab, est_int, est_lab)
+        except mir_eval.chord.InvalidChordException as err:
+            raise ValueError(f"song {i} has a label that is not a Harte chord label: {err}") from err
         duration = float(ref_int[-1, 1] - ref_int[0, 0])
         for key, value in scores.items():
             totals[key] = totals.get(key, 0.0) + duration * value
         weight += duration
     return {key: value / weight for key, value in totals.items()}
+
+
+def _chord_annotation(annotation, *, name: str) -> tuple[np.ndarray, list[str]]:
+    """``(intervals (n, 2), n Harte labels)`` checked as mir_eval.chord needs them, or a ValueError naming ``name``."""
+    try:
+        intervals, labels = annotation
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be an (intervals, labels) pair; got {annotation!r:.80}") from err
+    intervals = check_intervals(intervals, name=f"{name} intervals", positive=True)
+    if len(intervals) == 0:
+        raise ValueError(f"{name} is an empty chord annotation; every song needs at least one interval")
+    if isinstance(labels, str) or not all(isinstance(label, str) for label in np.atleast_1d(labels).tolist()):
+        raise ValueError(f"{name} labels must be a list of Harte chord labels (strings); got {labels!r:.80}")
+    labels = [str(label) for label in np.atleast_1d(labels).tolist()]
+    if len(labels) != len(intervals):
+        raise ValueError(f"{name} has {len(intervals)} intervals but {len(labels)} labels; one label per interval")
+    return intervals, labels
 
 
 def voicing_decisions(probabilities, *, threshold: float, median_filter: int = 1) -> np.ndarray:
@@ -136,7 +155,8 @@ def voiced_intervals(probabilities, *, threshold: float, sample_rate: int, hop_l
 def _voicing_frames(references, probabilities, *, threshold, sample_rate, hop_length, median_filter):
     _check_lists(references, probabilities, what="voicing annotations")
     ref, est = [], []
-    for intervals, p in zip(references, probabilities):
+    for i, (intervals, p) in enumerate(zip(references, probabilities)):
+        intervals = check_intervals(intervals, name=f"references[{i}]")
         est.append(voicing_decisions(p, threshold=threshold, median_filter=median_filter))
         ref.append(intervals_to_frames(intervals, len(est[-1]), sample_rate=sample_rate, hop_length=hop_length))
     return np.concatenate(ref), np.concatenate(est)
@@ -146,7 +166,8 @@ def evaluate_voicing(references: Sequence, probabilities: Sequence, *, threshold
                      hop_length: int, median_filter: int = 1) -> dict[str, float]:
     """Singing-voice detection scores over all frames of all songs (voice chapters).
 
-    ``references``: one array of voiced intervals ``(n, 2)`` per song; ``probabilities``: one
+    ``references``: one array of voiced intervals ``(n, 2)`` per song, each ending at or after
+    its start (a ValueError names the song otherwise); ``probabilities``: one
     ``(frames,)`` array per song. Returns mir_eval.melody's "Voicing Recall" and "Voicing False
     Alarm", plus "Frame Accuracy", "Precision", "Recall" and "F-measure" of the voiced class.
     """

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mirbook.checks import check_positive_int, check_sample_rate
+from mirbook.checks import check_intervals, check_positive_int, check_sample_rate
 
 __all__ = ["frame_times", "frame_intervals", "merge_frame_labels", "intervals_to_frames"]
 
@@ -61,9 +61,10 @@ def merge_frame_labels(labels: Sequence[str], *, sample_rate: int, hop_length: i
 def intervals_to_frames(intervals, n_frames: int, *, sample_rate: int, hop_length: int) -> np.ndarray:
     """Boolean ``(n_frames,)``: frame ``i`` is True when its centre lies in one of ``intervals``.
 
+    ``intervals``: ``(n, 2)`` start and end times in seconds, each ending at or after its start.
     Frame-wise voicing targets and references (voice chapters; ``mirbook.data.VoiceExcerpts``).
     """
-    intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
+    intervals = check_intervals(intervals)
     times = frame_times(n_frames, sample_rate=sample_rate, hop_length=hop_length)
     if len(intervals) == 0:
         return np.zeros(n_frames, dtype=bool)

@@ -2,7 +2,7 @@
 
 :func:`predict` takes a model from ``mirbook.models`` (trained, e.g. loaded with
 ``mirbook.train.load_checkpoint``) and a mono waveform with its sample rate; it resamples to the
-model's rate (``torchaudio.functional.resample``), runs the model's frontend and the model, and
+model's rate (:func:`mirbook.resample.resample`), runs the model's frontend and the model, and
 returns mir_eval-style annotations:
 
 - chord models: ``(intervals (n, 2) seconds, Harte labels)`` (:func:`predict_chords`);
@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torchaudio
 
 from mirbook.checks import as_waveform_batch, check_frontend, check_sample_rate
 from mirbook.evaluate import decode_chords, voiced_intervals
 from mirbook.models import ReferenceModel
+from mirbook.resample import resample
 from mirbook.runtime import evaluation_mode
 from mirbook.vocab import KEY_LABELS
 
@@ -44,14 +44,19 @@ def features_for(model: ReferenceModel, waveform, sample_rate: int, *, frontend:
     ``model.sample_rate`` when they differ. ``frontend`` defaults to ``model.frontend()``
     (pass one to reuse it over many files). The result is on the model's device.
     """
+    return _features_and_duration(model, waveform, sample_rate, frontend)[0]
+
+
+def _features_and_duration(model, waveform, sample_rate, frontend) -> tuple[torch.Tensor, float]:
     model = _check_model(model)
     sample_rate = check_sample_rate(sample_rate)
     x = as_waveform_batch(waveform)
     if x.shape[0] != 1:
         raise ValueError(f"predict takes one mono recording (samples,); got a batch of shape {tuple(x.shape)}")
+    duration = x.shape[-1] / sample_rate
     x = x.float().to(model.device)
     if sample_rate != model.sample_rate:
-        x = torchaudio.functional.resample(x, sample_rate, model.sample_rate)
+        x = resample(x, sample_rate, model.sample_rate)
     frontend = model.frontend() if frontend is None else check_frontend(frontend, like=model)
     frontend = frontend.to(model.device)
     features = frontend(x)
@@ -61,28 +66,43 @@ def features_for(model: ReferenceModel, waveform, sample_rate: int, *, frontend:
             f"audio too short for {type(model).__name__}: {features.shape[-1]} frames, at least {model.min_frames} "
             f"(about {seconds:.1f} s) expected"
         )
-    return features
+    return features, duration
+
+
+def _clip(intervals: np.ndarray, duration: float) -> np.ndarray:
+    """``intervals`` cut at the recording's end (the last frame's half hop may reach past it)."""
+    intervals = intervals.copy()
+    intervals[:, 1] = np.minimum(intervals[:, 1], duration)
+    return intervals
 
 
 def predict_chords(model: ReferenceModel, waveform, sample_rate: int, *, smooth: int = 1,
                    frontend: torch.nn.Module | None = None) -> tuple[np.ndarray, list[str]]:
-    """Chord ``(intervals, Harte labels)`` of a recording with a chord model (deep chroma chapter)."""
+    """Chord ``(intervals, Harte labels)`` of a recording with a chord model (deep chroma chapter).
+
+    The intervals cover the recording from 0 to its duration (``samples / sample_rate``).
+    """
     model = _check_model(model, "chords")
-    _, chords = model.predict_frames(features_for(model, waveform, sample_rate, frontend=frontend))
-    return decode_chords(chords[0], sample_rate=model.sample_rate, hop_length=model.hop_length, smooth=smooth)
+    features, duration = _features_and_duration(model, waveform, sample_rate, frontend)
+    _, chords = model.predict_frames(features)
+    intervals, labels = decode_chords(chords[0], sample_rate=model.sample_rate, hop_length=model.hop_length,
+                                      smooth=smooth)
+    return _clip(intervals, duration), labels
 
 
 def predict_voicing(model: ReferenceModel, waveform, sample_rate: int, *, threshold: float = 0.5,
                     median_filter: int = 1, frontend: torch.nn.Module | None = None) -> np.ndarray:
     """Voiced intervals ``(n, 2)`` in seconds of a recording with a voice model (voice chapters).
 
+    No interval ends after the recording (``samples / sample_rate``).
     Use the ``threshold`` and ``median_filter`` chosen on validation data
     (``mirbook.evaluate.choose_voicing_settings``).
     """
     model = _check_model(model, "voice")
-    probabilities = model.predict_frames(features_for(model, waveform, sample_rate, frontend=frontend))
-    return voiced_intervals(probabilities[0], threshold=threshold, sample_rate=model.sample_rate,
-                            hop_length=model.hop_length, median_filter=median_filter)
+    features, duration = _features_and_duration(model, waveform, sample_rate, frontend)
+    probabilities = model.predict_frames(features)
+    return _clip(voiced_intervals(probabilities[0], threshold=threshold, sample_rate=model.sample_rate,
+                                  hop_length=model.hop_length, median_filter=median_filter), duration)
 
 
 def predict_tags(model: ReferenceModel, waveform, sample_rate: int, *,

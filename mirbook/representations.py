@@ -94,8 +94,8 @@ class STFT(nn.Module):
 
     A periodic Hann window and ``torch.fft.rfft`` over the frames, like ``torch.stft``; with the
     defaults it equals ``np.abs(librosa.stft(y, n_fft=2048, hop_length=512)) ** power``. Output
-    ``(batch, n_fft // 2 + 1, 1 + samples // hop_length)``; inputs shorter than one window
-    (``win_length`` samples) are refused. Chapter: "MIR problems and audio representations".
+    ``(batch, n_fft // 2 + 1, 1 + samples // hop_length)``; inputs shorter than one frame
+    (:attr:`min_samples`) are refused. Chapter: "MIR problems and audio representations".
     :meth:`spectra` is the complex STFT step by step, which :class:`MelSpectrogram` reads.
 
     Keyword-only options (defaults): ``sample_rate=22050``, ``n_fft=2048``, ``hop_length=512``,
@@ -150,8 +150,16 @@ class STFT(nn.Module):
         The input is checked here, at once. On a CPU a run holds about 128 frames per torch thread
         (all clips together), so each run's frames and spectra stay in cache.
         """
-        x = as_waveform_batch(waveform, min_samples=self.win_length).to(self.window.dtype)
+        x = as_waveform_batch(waveform, min_samples=self.min_samples).to(self.window.dtype)
         return self._spectra(x)
+
+    @property
+    def min_samples(self) -> int:
+        """The shortest clip with one frame: ``n_fft`` samples uncentred; centred, ``win_length``
+        and more than ``n_fft // 2`` for reflect padding."""
+        if not self.center:
+            return self.n_fft
+        return max(self.win_length, self.n_fft // 2 + 1) if self.pad_mode == "reflect" else self.win_length
 
     def n_frames(self, n_samples: int) -> int:
         """Frames of a clip of ``n_samples`` samples (at least ``win_length`` of them)."""

@@ -45,9 +45,14 @@ def describe_device(device: str | torch.device = "auto") -> str:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and CUDA) so a chapter's run is repeatable."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+    """Seed Python, NumPy and torch (CPU and CUDA) so a chapter's run is repeatable.
+
+    ``seed``: an int in ``[0, 2**64)``, torch's seed range (larger seeds are refused, not reduced,
+    so two different seeds never give the same run). NumPy takes ``seed % 2**32``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be an int in [0, 2**64) (torch's seed range); got {seed!r}")
+    seed = int(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

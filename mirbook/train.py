@@ -86,7 +86,10 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
     ``lr``. ``amp=True`` uses float16 autocast on CUDA (ignored on CPU). ``progress=True`` shows
     one bar for the whole run and at most about 25 epoch lines (first, last, every k-th).
     Returns ``{"epoch", "train_loss", "valid_loss", "seconds"}`` lists (``valid_loss`` holds NaN
-    without validation data) plus ``"best_epoch"``.
+    without validation data) plus ``"best_epoch"``. ``seed`` seeds the shuffling, dropout and
+    augmentation of this run; the initial weights come from the global RNG when the model was
+    built, so call ``mirbook.runtime.seed_everything`` before building it (as the chapters do)
+    for a repeatable run.
     """
     epochs = check_positive_int(epochs, "epochs")
     patience = None if patience is None else check_positive_int(patience, "patience (or None)")

@@ -87,11 +87,15 @@ def test_cqt_finds_a_single_bad_sample_anywhere(position, bad):
             module(y.clone().requires_grad_(True))
 
 
-def test_huge_finite_audio_is_not_mistaken_for_nan():
-    """A finite input whose decimated sum overflows float32 is finite all the same: no error."""
-    y = torch.full((1, 8192), 3e38)
+def test_audio_at_the_amplitude_limit_is_not_mistaken_for_nan():
+    """Finite audio as loud as ``checks.MAX_AMPLITUDE`` passes the check on the decimated signal
+    and gives a finite CQT; louder audio is refused, as its powers would overflow float32."""
+    y = torch.full((1, 8192), 1e12)
     with torch.no_grad():
-        assert default(CQT)(y).shape == (1, 84, 17)
+        out = default(CQT)(y)
+        assert out.shape == (1, 84, 17) and torch.isfinite(out).all()
+        with pytest.raises(ValueError, match="magnitude at most"):
+            default(CQT)(torch.full((1, 8192), 3e38))
 
 
 @pytest.mark.parametrize("threads", [1, 3])

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
-import torchaudio
 
-from mirbook.checks import check_positive_int
+from mirbook.checks import as_waveform_batch, check_positive_int, check_sample_rate
 from mirbook.data.sources import Source, TrackRef, check_split
 from mirbook.io import checkout_dir
+from mirbook.resample import resample
 
 __all__ = ["RealSource", "DatasetNotFoundError", "default_root", "require", "load_audio", "file_identity"]
 
@@ -49,12 +48,20 @@ def require(path: Path, *, dataset: str, url: str, layout: str) -> Path:
 
 
 def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
-    """Read any soundfile-readable file (wav, flac, ogg, au, mp3), down-mix to mono, resample."""
+    """Read any soundfile-readable file (wav, flac, ogg, au, mp3), down-mix to mono, resample.
+
+    Resampling is :func:`mirbook.resample.resample`, as in ``mirbook.predict``. An empty file, or
+    one holding NaN, inf or values beyond ``checks.MAX_AMPLITUDE``, raises a ValueError naming it.
+    """
+    sample_rate = check_sample_rate(sample_rate)
     audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    mono = torch.from_numpy(np.ascontiguousarray(audio.mean(axis=1)))
-    if sr != sample_rate:
-        mono = torchaudio.functional.resample(mono, sr, sample_rate)
-    return mono.numpy().astype(np.float32)
+    if len(audio) == 0:
+        raise ValueError(f"{path}: the audio file holds no samples")
+    try:
+        mono = as_waveform_batch(np.ascontiguousarray(audio.mean(axis=1)), name="audio")
+        return (mono if sr == sample_rate else resample(mono, sr, sample_rate))[0].numpy()
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from err
 
 
 def file_identity(path: Path) -> dict:

@@ -25,17 +25,34 @@ URL = "https://zenodo.org/record/2585988 (Jamendo corpus of Ramona, Richard & Da
 _LAYOUT = "<root>/audio/<name>.ogg, <root>/labels/<name>.lab and <root>/filelists/{train,valid,test} exist"
 
 
+#: Row labels of the corpus' ``.lab`` files, read case-insensitively; "1"/"0" as some copies write them.
+SUNG, NOT_SUNG = ("sing", "1"), ("nosing", "0")
+
+
 def read_lab(path: Path) -> np.ndarray:
-    """Sung intervals ``(n, 2)`` from a Jamendo ``.lab`` file ('sing' or '1' rows)."""
+    """Sung intervals ``(n, 2)`` from a Jamendo ``.lab`` file (rows ``start end sing|nosing``).
+
+    Labels are read case-insensitively. A row with a time that is not a finite number, that
+    ends before it starts, or with another label raises a ValueError naming file and line.
+    """
     sung = []
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         fields = line.split()
         if not fields:
             continue
-        if len(fields) < 3:
+        if len(fields) != 3:
             raise ValueError(f"{path}:{number}: expected 'start end sing|nosing'; got {line!r}")
-        if fields[2] in ("sing", "1"):
-            sung.append([float(fields[0]), float(fields[1])])
+        try:
+            start, end = float(fields[0]), float(fields[1])
+        except ValueError as err:
+            raise ValueError(f"{path}:{number}: start and end must be numbers in seconds; got {line!r}") from err
+        if not (np.isfinite(start) and np.isfinite(end) and 0 <= start <= end):
+            raise ValueError(f"{path}:{number}: expected finite times with 0 <= start <= end; got {line!r}")
+        label = fields[2].lower()
+        if label not in SUNG + NOT_SUNG:
+            raise ValueError(f"{path}:{number}: the label must be 'sing' or 'nosing' (any case); got {fields[2]!r}")
+        if label in SUNG:
+            sung.append([start, end])
     return np.asarray(sung, dtype=float).reshape(-1, 2)
 
 
