@@ -256,7 +256,7 @@ def test_a_malformed_jams_file_fails_its_split_naming_the_file(guitarset, tmp_pa
 
 def test_an_empty_audio_file_fails_its_split_naming_the_file(guitarset, tmp_path):  # noqa: F811
     root = shutil.copytree(guitarset, tmp_path / "copy")
-    sf.write(str(root / "audio_mono-mic" / "05_BN1-129-Eb_comp_mic.wav"), np.zeros(0, dtype=np.float32), 44100)
+    sf.write(str(root / "audio_mono-mic" / "05_BN1-129-Eb_comp_mic.wav"), np.zeros(0, dtype=np.float32), SR)
     with pytest.raises(ValueError, match=r"05_BN1-129-Eb_comp_mic\.wav.*(0|no) samples"):
         ChordFrames("test", frontend=build_frontend(SMALL_CQT), source="guitarset", root=root, n_songs=None,
                     cache_dir=False, progress=False)
