@@ -160,3 +160,58 @@ def test_progress_output_stays_short_for_long_runs(capsys):
     lines = [line for line in (out.out + out.err).splitlines() if ": train loss" in line]
     assert 20 <= len(lines) <= 26
     assert lines[0].startswith("epoch 1:") and lines[-1].startswith("epoch 60:")
+
+
+def test_fit_returns_the_best_epoch_when_validation_gets_worse():
+    """A line learns y = x while validation asks for y = -x: every epoch makes validation worse, so
+    epoch 1 is the best and fit must hand back its weights (a copy, not the live, later weights)."""
+    g = torch.Generator().manual_seed(0)
+    x, x_valid = torch.randn(32, 1, generator=g), torch.randn(16, 1, generator=g)
+    train, valid = TensorDataset(x, x), TensorDataset(x_valid, -x_valid)
+    options = {"batch_size": 8, "lr": 0.05, "device": "cpu", "progress": False,
+               "loss_fn": lambda m, b: torch.nn.functional.mse_loss(m(b[0]), b[1])}
+
+    def line():
+        torch.manual_seed(0)
+        return torch.nn.Linear(1, 1)
+
+    model = line()
+    history = fit(model, train, valid, epochs=4, patience=None, **options)
+    losses = history["valid_loss"]
+    assert all(a < b for a, b in zip(losses, losses[1:])), losses  # the premise: rising after epoch 1
+    assert history["best_epoch"] == 1
+    assert evaluate_loss(model, valid, loss_fn=options["loss_fn"], device="cpu") == pytest.approx(losses[0])
+    # the same weights as training for one epoch only (fit seeds the batch order the same way)
+    once = line()
+    fit(once, train, epochs=1, **options)
+    for key, value in once.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[key], value)
+
+
+def test_evaluate_loss_weighs_batches_by_their_size():
+    """Losses 0, 0, 0, 0 | 10 in batches of 4: the mean over examples is 2.0 (a mean of batch means: 5.0)."""
+    data = TensorDataset(torch.tensor([0.0, 0.0, 0.0, 0.0, 10.0]))
+    mean = evaluate_loss(torch.nn.Linear(1, 1), data, batch_size=4, device="cpu", loss_fn=lambda m, b: b[0].mean())
+    assert mean == pytest.approx(2.0)
+
+
+def test_fit_shuffles_the_batches_by_its_seed():
+    """The same seed gives the same batch order; another seed another order (16! orders: no coincidence)."""
+    data = TensorDataset(torch.arange(16.0)[:, None])
+
+    def order(seed):
+        seen = []
+
+        def loss_fn(m, batch):
+            seen.extend(batch[0][:, 0].tolist())
+            return m(batch[0]).mean()
+
+        fit(torch.nn.Linear(1, 1), data, epochs=2, batch_size=4, seed=seed, loss_fn=loss_fn, device="cpu",
+            progress=False)
+        return seen
+
+    first = order(1)
+    assert sorted(first[:16]) == sorted(first[16:]) == list(range(16))  # every example once per epoch
+    assert first[:16] != first[16:]  # a new order each epoch
+    assert order(1) == first
+    assert order(2) != first and order(3) != first
