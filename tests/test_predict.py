@@ -96,3 +96,16 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
         write_lab(tmp_path / "x.lab", np.array([0.0, 1.0]), ["C:maj"])
     with pytest.raises(ValueError, match="2 intervals but 1 labels"):
         write_lab(tmp_path / "x.lab", np.array([[0.0, 1.0], [1.0, 2.0]]), ["C:maj"])
+
+
+def test_predict_tags_scores_each_tag_on_its_own_with_a_sigmoid(monkeypatch):
+    """Tags are independent (multi-label): logits 0, 2, -2 give 1/(1+e^-z) = 0.5, 0.881, 0.119, not a softmax."""
+    from mirbook.models import TagOutput
+
+    model = MODELS["conv1d_tagger"].from_preset("cpu", tag_names=["rock", "vocal", "piano"])
+    key_logits = torch.zeros(1, 24)
+    key_logits[0, 14] = 3.0  # class 14: D minor
+    monkeypatch.setattr(model, "forward", lambda x: TagOutput(torch.tensor([[0.0, 2.0, -2.0]]), key_logits))
+    scores, key = predict_tags(model, _chord_audio(22050, seconds=4.0), 22050)
+    assert scores == pytest.approx({"rock": 0.5, "vocal": 1 / (1 + np.exp(-2.0)), "piano": 1 / (1 + np.exp(2.0))})
+    assert key == "D minor"
