@@ -213,7 +213,7 @@ def test_duplicate_tag_names_are_refused():
 
 
 def test_an_unwritable_cache_folder_computes_without_caching(tmp_path, monkeypatch):
-    import mirbook.data.cache as cache
+    from mirbook.data import cache
 
     monkeypatch.setattr(cache, "_UNWRITABLE", set(), raising=False)
     blocker = tmp_path / "a_file"
@@ -231,7 +231,7 @@ def test_an_unwritable_cache_folder_computes_without_caching(tmp_path, monkeypat
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="a read-only folder binds only non-root users")
 def test_a_read_only_cache_folder_computes_without_caching(tmp_path, monkeypatch):
-    import mirbook.data.cache as cache
+    from mirbook.data import cache
 
     monkeypatch.setattr(cache, "_UNWRITABLE", set(), raising=False)
     folder = tmp_path / "cache"
