@@ -251,3 +251,46 @@ def test_a_new_source_is_one_small_class(mel, tmp_path):
     assert len(list(tmp_path.iterdir())) == 2  # features only: cache_songs is False
     with pytest.raises(ValueError, match="serves 'chords'"):
         ChordFrames("test", frontend=mel, source=_Tones(), n_songs=None, cache_dir=False, progress=False)
+
+
+def test_content_hash_ignores_key_order_but_not_values():
+    """As documented: the same configuration written in another key order is the same cache entry."""
+    from mirbook.data.cache import content_hash
+
+    a = content_hash({"seed": 1, "duration": 8.0, "options": {"vocals": True, "lead": False}})
+    assert a == content_hash({"options": {"lead": False, "vocals": True}, "duration": 8.0, "seed": 1})
+    assert a != content_hash({"seed": 2, "duration": 8.0, "options": {"vocals": True, "lead": False}})
+    assert len(a) == 24 and int(a, 16) >= 0
+
+
+class _CachedTones(_Tones):
+    """The tones, with their audio cached as rendered songs are (``cache_songs``)."""
+
+    cache_songs = True
+
+
+def test_the_song_cache_keeps_sample_rates_apart(mel, tmp_path):
+    """A 16 kHz dataset built after a 22.05 kHz one in the same cache folder reads 16 kHz audio."""
+    first = TaggedClips("test", frontend=mel, source=_CachedTones(), n_songs=1, clip_seconds=2.0, clips_per_song=1,
+                        cache_dir=tmp_path, progress=False)
+    assert first.features[0].shape[-1] == 4 * 22050 // 1024 + 1
+    mel16 = Frontend(MelSpectrogram(sample_rate=16000, n_mels=24, hop_length=1024), LogCompression(mode="db"))
+    second = TaggedClips("test", frontend=mel16, source=_CachedTones(), n_songs=1, clip_seconds=2.0,
+                         clips_per_song=1, cache_dir=tmp_path, progress=False)
+    # the expectation: the 110 Hz tone rendered at 16 kHz, through the 16 kHz frontend
+    t = np.arange(4 * 16000) / 16000
+    direct = mel16(torch.from_numpy((0.3 * np.sin(2 * np.pi * 110.0 * t)).astype(np.float32))[None])[0]
+    assert second.features[0].shape == direct.shape == (24, 4 * 16000 // 1024 + 1)
+    torch.testing.assert_close(second.features[0], direct, atol=1e-4, rtol=1e-4)
+
+
+def test_a_frame_exactly_on_a_chord_start_takes_that_chord():
+    """Chords are half-open [start, end): a frame at 1.0 s is the second chord's; past the end is 'N'."""
+    from mirbook.data.datasets import _frame_chord_classes
+    from mirbook.vocab import chord_index
+
+    intervals = np.array([[0.0, 1.0], [1.0, 2.5], [3.0, 4.0]])
+    times = np.array([0.0, 0.5, 1.0, 2.5, 2.75, 3.0, 4.0])
+    expected = ["C:maj", "C:maj", "A:min", "N", "N", "G:maj", "N"]
+    classes = _frame_chord_classes(times, intervals, ["C:maj", "A:min", "G:maj"])
+    assert classes.tolist() == [chord_index(label) for label in expected]
