@@ -1,5 +1,7 @@
 """Tests of mirbook.models: the six Section 5.7 models (notation, sizes, shapes, overfitting, errors)."""
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -181,10 +183,12 @@ def test_predict_frames_gives_one_output_per_frame_aligned_with_forward(name):
 def test_every_model_overfits_a_tiny_batch(name):
     """Without dropout or augmentation, 60 Adam steps (lr 0.01) on 8 random examples cut the loss 4-fold."""
     torch.manual_seed(0)
-    options = {} if name in ("brnn_voice", "crnn_tagger", "conv2d_tagger") else {"dropout": 0.0}
-    if name in TAGGERS:
-        options["transpose"] = 0
+    options = {key: value for key, value in (("dropout", 0.0), ("conv_dropout", 0.0), ("transpose", 0))
+               if key in inspect.signature(MODELS[name]).parameters}
     model = MODELS[name].from_preset("cpu", **options)
+    assert not model.transpose  # deep chroma's and the taggers' cpu presets transpose: not here
+    assert all(m.p == 0 for m in model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd))
+    assert all(m.dropout == 0 for m in model.modules() if isinstance(m, torch.nn.RNNBase))
     batch = _batch(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []
@@ -342,3 +346,15 @@ def test_tagger_loss_weighs_the_tags_by_tag_weight(name):
     for bad in (0, -1.0, True, "4"):
         with pytest.raises(ValueError, match="tag_weight must be a positive number"):
             MODELS[name].from_preset("cpu", tag_weight=bad)
+
+
+@pytest.mark.parametrize("name, documented", [("conv1d_tagger", 6.0), ("conv2d_tagger", 12.0), ("crnn_tagger", 8.0)])
+def test_taggers_default_tag_weight_is_the_documented_one(name, documented):
+    """Each tagger's docstring states its cpu preset's ``tag_weight``; the default must be that number."""
+    import re
+
+    assert f"``tag_weight={documented:g}``" in " ".join(MODELS[name].__doc__.split())
+    assert re.findall(r"tag_weight=(\d+)", MODELS[name].__doc__) == [f"{documented:g}"]
+    model = MODELS[name].from_preset("cpu", n_tags=3)
+    assert model.tag_weight == documented and model.config["tag_weight"] == documented
+    assert MODELS[name](n_tags=3).tag_weight == documented
