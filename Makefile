@@ -14,7 +14,7 @@ PY := $(ENV_DIR)/bin/python
 STAMP := $(ENV_DIR)/.mirbook-installed
 PYTHON_FOR_VENV ?= python3
 
-.PHONY: test book env unit notebooks book-check benchmarks comparison strip clean
+.PHONY: test book env unit notebooks book-check benchmarks comparison strip clean mutation
 
 env: $(STAMP)
 
@@ -56,9 +56,24 @@ benchmarks: env
 comparison: env
 	"$(PY)" benchmarks/model_comparison.py
 
+# Mutation testing (not part of `make test` or CI): mutmut (the `mutation` extra, installed here)
+# mutates mirbook/ in mutants/ (git-ignored), runs against each mutant the tests that reach it and
+# writes benchmarks/results/mutation.md and mutation.json. Hours on 2 cores for the whole package;
+# narrow it with MODULES="mirbook.vocab mirbook.data.cache", use more workers with JOBS=16.
+JOBS ?= 1
+MODULES ?=
+MUTATION_STAMP := $(ENV_DIR)/.mirbook-mutation-installed
+
+$(MUTATION_STAMP): $(STAMP)
+	"$(PY)" -m pip install --quiet -c constraints.txt -e ".[mutation]"
+	@touch "$(MUTATION_STAMP)"
+
+mutation: $(MUTATION_STAMP)
+	"$(PY)" tools/mutation.py --jobs $(JOBS) $(MODULES)
+
 # Removes outputs and execution counts from every notebook (the policy tests/test_notebooks.py checks).
 strip: env
 	"$(PY)" tools/strip_notebooks.py
 
 clean:
-	rm -rf _build .jupyter_cache .pytest_cache
+	rm -rf _build .jupyter_cache .pytest_cache mutants

@@ -1,0 +1,189 @@
+"""Mutation testing of mirbook (issue 22): run mutmut, then write the report.
+
+    python tools/mutation.py                      # every mutant of mirbook/, then the report
+    python tools/mutation.py mirbook.vocab mirbook.data.cache --jobs 16   # these modules only
+    python tools/mutation.py --report-only        # the report from the results in mutants/
+
+`make mutation` calls this (MODULES=..., JOBS=...). mutmut's settings are in pyproject.toml
+([tool.mutmut]); its work folder mutants/ is git-ignored and keeps results between runs, so
+modules can be measured one at a time and the report covers every module measured so far. A
+module named here is re-run in full (after its tests changed, say).
+
+The report: benchmarks/results/mutation.json (raw counts and every surviving mutant with its diff)
+and mutation.md (per module: mutants, killed, survived, timeouts, score; the survivors by
+function, each with the judgement kept in benchmarks/results/mutation_notes.json, keyed by mutant
+name or by function). Score = (killed + timeout) / (killed + timeout + survived + no tests):
+a mutant that no test reaches counts as surviving; one that never ran is left out and listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+NOTES = RESULTS / "mutation_notes.json"
+# The issue's bars: these modules (packages by prefix) need a score of at least 85 %.
+BAR = 0.85
+BAR_MODULES = ("mirbook.evaluate", "mirbook.train", "mirbook.vocab", "mirbook.predict",
+               "mirbook.data.datasets", "mirbook.data.cache", "mirbook.data.sources",
+               "mirbook.data.baselines", "mirbook.data.real", "mirbook.representations")
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+          36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout",
+          -11: "segfault", -9: "segfault", 37: "type check", None: "not checked"}
+
+
+def mutmut_exe() -> str:
+    exe = Path(sys.executable).with_name("mutmut")
+    if not exe.exists():
+        sys.exit("mutmut is not installed in this environment: pip install -c constraints.txt -e '.[mutation]'")
+    return str(exe)
+
+
+def run(modules: list[str], jobs: int) -> None:
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+    patterns = [f"{m}.*" for m in modules] or [None]
+    for pattern in patterns:
+        cmd = [mutmut_exe(), "run", "--max-children", str(jobs)] + ([pattern] if pattern else [])
+        print("$", " ".join(cmd), flush=True)
+        # mutmut's own exit status says nothing about the score; its output is long (a spinner).
+        subprocess.run(cmd, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL if pattern else None)
+
+
+def module_of(path: Path) -> str:
+    rel = path.relative_to(ROOT / "mutants").with_suffix("").with_suffix("")
+    return ".".join(rel.parts).removesuffix(".__init__")
+
+
+def function_of(mutant: str) -> str:
+    """'mirbook.x.xǁChromaǁforward__mutmut_3' -> 'Chroma.forward'; 'mirbook.x.x_f__mutmut_1' -> 'f'."""
+    last = mutant.rpartition(".")[2].rpartition("__mutmut_")[0]
+    if last.startswith("xǁ"):
+        return ".".join(part for part in last[2:].split("ǁ") if part)
+    return last.removeprefix("x_")
+
+
+def changed_lines(diff: str) -> str:
+    """The mutated line, before -> after, in one line."""
+    minus = [line[1:].strip() for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
+    plus = [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    return f"`{' / '.join(minus)[:110]}` -> `{' / '.join(plus)[:110]}`"
+
+
+def collect() -> dict:
+    os.chdir(ROOT)
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    modules: dict[str, dict] = {}
+    for meta in sorted((ROOT / "mutants" / "mirbook").rglob("*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        if not codes or all(code is None for code in codes.values()):
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        survivors = []
+        for name, code in codes.items():
+            status = STATUS.get(code, "suspicious")
+            counts[status] += 1
+            if status in ("survived", "no tests", "suspicious"):
+                source = meta.with_suffix("").relative_to(ROOT / "mutants")
+                diff = get_diff_for_mutant(name, path=source)
+                survivors.append({"mutant": name, "function": function_of(name), "status": status,
+                                  "change": changed_lines(diff), "diff": diff})
+        detected = counts["killed"] + counts["timeout"] + counts["segfault"] + counts["type check"]
+        judged = detected + counts["survived"] + counts["no tests"] + counts["suspicious"]
+        modules[module_of(meta)] = {
+            "mutants": sum(counts.values()), "killed": counts["killed"], "survived": counts["survived"],
+            "timeout": counts["timeout"], "no_tests": counts["no tests"], "suspicious": counts["suspicious"],
+            "segfault": counts["segfault"], "not_checked": counts["not checked"],
+            "score": round(detected / judged, 4) if judged else None,
+            "survivors": survivors,
+        }
+    return modules
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "mirbook", "tests"],
+                               cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        return head.stdout.strip() + (" (with uncommitted changes to mirbook/ or tests/)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def under_bar(module: str) -> bool:
+    return any(module == m or module.startswith(m + ".") for m in BAR_MODULES)
+
+
+def write_report(modules: dict, measured_commit: str) -> None:
+    from importlib.metadata import version
+
+    notes = json.loads(NOTES.read_text()) if NOTES.exists() else {}
+    data = {"date": datetime.date.today().isoformat(), "tool": f"mutmut {version('mutmut')}",
+            "commit": measured_commit, "bar": BAR,
+            "score": "(killed + timeout) / (killed + timeout + survived + no_tests)", "modules": modules}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "mutation.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+    out = ["# Mutation testing of mirbook", "",
+           f"Measured {data['date']} with {data['tool']} on commit {measured_commit}, by `make mutation`",
+           "(tools/mutation.py; settings in pyproject.toml's [tool.mutmut]). Each mutant runs the tests",
+           "that reach the mutated function. Score = (killed + timeout) / (killed + timeout + survived + no tests).",
+           f"The issue's bar is {BAR:.0%} on evaluate, train, vocab, predict, data/ (datasets, cache, sources,",
+           "baselines, real/) and representations. Raw numbers and every survivor's diff: mutation.json.", "",
+           "| module | mutants | killed | survived | timeouts | no tests | not run | score | bar |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name, m in sorted(modules.items()):
+        score = f"{m['score']:.1%}" if m["score"] is not None else "-"
+        bar = ("pass" if m["score"] is not None and m["score"] >= BAR else "**below**") if under_bar(name) else ""
+        out.append(f"| {name} | {m['mutants']} | {m['killed']} | {m['survived']} | {m['timeout']} | "
+                   f"{m['no_tests']} | {m['not_checked']} | {score} | {bar} |")
+    out += ["", "## Surviving mutants", "",
+            "By module and function: the mutation (before -> after) and a one-line judgement: a **gap**",
+            "in the tests, or **equivalent** (same behaviour) / **unobservable** (an arbitrary constant no",
+            "test can know, or a change below any stated tolerance).", ""]
+    for name, m in sorted(modules.items()):
+        if not m["survivors"]:
+            continue
+        out += [f"### {name}", ""]
+        by_function = defaultdict(list)
+        for s in m["survivors"]:
+            by_function[s["function"]].append(s)
+        for function, survivors in sorted(by_function.items()):
+            group_note = notes.get(f"{name}.{function}", "")
+            out.append(f"- `{function}`" + (f": {group_note}" if group_note else ""))
+            for s in survivors:
+                number = s["mutant"].rpartition("__mutmut_")[2]
+                note = notes.get(s["mutant"], "" if group_note else "not judged yet")
+                status = "" if s["status"] == "survived" else f" ({s['status']})"
+                out.append(f"  - #{number}{status} {s['change']}" + (f": {note}" if note else ""))
+        out.append("")
+    (RESULTS / "mutation.md").write_text("\n".join(out))
+    print(f"wrote {RESULTS / 'mutation.md'} and mutation.json")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="*", help="dotted module or package names; none: all of mirbook")
+    parser.add_argument("--jobs", type=int, default=1, help="mutmut workers (default 1)")
+    parser.add_argument("--report-only", action="store_true", help="only write the report from mutants/")
+    parser.add_argument("--commit", help="the commit measured, when the tree is not a git checkout")
+    args = parser.parse_args()
+    bad = [m for m in args.modules if not re.fullmatch(r"mirbook(\.\w+)*", m)]
+    if bad:
+        parser.error(f"expected dotted names under mirbook (e.g. mirbook.data.cache), got {bad}")
+    if not args.report_only:
+        run(args.modules, args.jobs)
+    write_report(collect(), args.commit or commit())
+
+
+if __name__ == "__main__":
+    main()
