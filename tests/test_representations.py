@@ -347,3 +347,19 @@ def test_chroma_is_the_fold_of_the_cqt():
     y = torch.from_numpy(SIGNALS["chords"])
     with torch.no_grad():
         torch.testing.assert_close(chroma(y), chroma.fold(chroma.cqt(y)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("norm", [math.inf, 1, 2])
+def test_chroma_of_silence_is_zero_not_nan(norm):
+    """A silent frame has no pitch class: its chroma is 0 (librosa's too), not 0 / 0 = NaN."""
+    t = np.arange(SR // 2) / SR
+    y = np.stack([np.zeros(SR // 2), 0.5 * np.sin(2 * np.pi * 440.0 * t)]).astype(np.float32)
+    module = Chroma(norm=norm)
+    with torch.no_grad():
+        silent, tone = module(torch.from_numpy(y))
+        folded = module.fold(torch.zeros(1, module.fold_matrix.shape[1], 3))
+    assert torch.equal(silent, torch.zeros_like(silent)) and torch.equal(folded, torch.zeros_like(folded))
+    # the tone's frames are normalised as asked: unit norm, loudest class A (index 9)
+    middle = tone[:, 5:-5]
+    torch.testing.assert_close(torch.linalg.vector_norm(middle, ord=norm, dim=0), torch.ones(middle.shape[1]))
+    assert set(middle.argmax(dim=0).tolist()) == {9}
