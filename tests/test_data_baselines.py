@@ -60,3 +60,18 @@ def test_templates_and_bad_input():
     with pytest.raises(ValueError, match="threshold_db"):
         energy_voicing(np.ones(22050, dtype=np.float32), 22050, threshold_db=3.0)
     assert energy_voicing(np.zeros(22050, dtype=np.float32), 22050).shape == (0, 2)
+
+
+def test_template_baseline_says_no_chord_for_noise_and_names_a_triad():
+    """Flat chroma (white noise) has cosine 3 / sqrt(3 * 12) = 0.5 with every triad, below no_chord=0.6:
+    'N' (a frame's random bumps may pass 0.6; a 5-frame average removes them). A C major triad of
+    sines scores cosine near 1 with C:maj: one 'C:maj'."""
+    sr = 22050
+    noise = 0.1 * np.random.default_rng(0).standard_normal(3 * sr).astype(np.float32)
+    intervals, labels = template_chords(noise, sr)
+    no_chord = sum(end - start for (start, end), label in zip(intervals, labels) if label == "N")
+    assert no_chord / intervals[-1, 1] > 0.9 and intervals[-1, 1] == pytest.approx(3.0, abs=0.1)
+    assert template_chords(noise, sr, smooth=5)[1] == ["N"]
+    t = np.arange(3 * sr) / sr
+    triad = sum(np.sin(2 * np.pi * f * t) for f in (261.63, 329.63, 392.0)).astype(np.float32) / 10
+    assert template_chords(triad, sr)[1] == ["C:maj"]
