@@ -24,7 +24,7 @@ def within_amplitude(x: torch.Tensor, limit: float = MAX_AMPLITUDE) -> bool:
     if x.numel() == 0:
         return True
     low, high = torch.aminmax(x.detach())
-    return bool(low >= -limit) and bool(high <= limit)  # NaN fails both
+    return float(low) >= -limit and float(high) <= limit  # as Python floats (a float16 limit is inf); NaN fails
 
 
 def check_finite(x: torch.Tensor, *, name: str = "input", max_amplitude: float | None = None) -> None:
@@ -63,7 +63,7 @@ def as_waveform_batch(
     if isinstance(waveform, np.ndarray):
         if waveform.dtype.kind not in "biufc":
             raise ValueError(f"{name} must be a numeric array (float32 audio in [-1, 1]); got dtype {waveform.dtype}")
-        waveform = torch.from_numpy(np.ascontiguousarray(waveform))
+        waveform = torch.from_numpy(np.asarray(waveform, order="C"))  # keeps a 0-d array 0-d
     if not isinstance(waveform, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor or numpy array; got {type(waveform).__name__}")
     if not waveform.is_floating_point():

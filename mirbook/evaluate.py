@@ -99,6 +99,11 @@ def evaluate_chords(references: Sequence[tuple], estimates: Sequence[tuple]) -> 
     for i, (reference, estimate) in enumerate(zip(references, estimates)):
         ref_int, ref_lab = _chord_annotation(reference, name=f"references[{i}]")
         est_int, est_lab = _chord_annotation(estimate, name=f"estimates[{i}]")
+        # mir_eval cuts the estimate to the reference's span; one wholly outside would become empty
+        inside = (est_int[:, 1] > ref_int[0, 0]) & (est_int[:, 0] < ref_int[-1, 1])
+        est_int, est_lab = est_int[inside], [label for label, keep in zip(est_lab, inside) if keep]
+        if len(est_lab) == 0:
+            est_int, est_lab = np.array([[ref_int[0, 0], ref_int[-1, 1]]]), ["N"]  # what mir_eval pads with
         try:
             scores = mir_eval.chord.evaluate(ref_int, ref_lab, est_int, est_lab)
         except mir_eval.chord.InvalidChordException as err:
@@ -124,6 +129,8 @@ def _chord_annotation(annotation, *, name: str) -> tuple[np.ndarray, list[str]]:
     labels = [str(label) for label in np.atleast_1d(labels).tolist()]
     if len(labels) != len(intervals):
         raise ValueError(f"{name} has {len(intervals)} intervals but {len(labels)} labels; one label per interval")
+    if np.any(intervals[1:, 0] < intervals[:-1, 1]):
+        raise ValueError(f"{name} intervals must be in time order without overlaps")
     return intervals, labels
 
 

@@ -79,11 +79,13 @@ def write_lab(path: str | os.PathLike, intervals, labels: Sequence[str] | str) -
         raise ValueError(f"intervals must have shape (n, 2); got {intervals.shape}")
     if not np.isfinite(intervals).all():
         raise ValueError("intervals must be finite times in seconds; they hold NaN or infinite values")
+    if not isinstance(labels, str) and not hasattr(labels, "__len__"):
+        raise ValueError(f"labels must be a string or one string per interval; got {type(labels).__name__}")
     labels = [labels] * len(intervals) if isinstance(labels, str) else list(labels)
     if len(labels) != len(intervals):
         raise ValueError(f"{len(intervals)} intervals but {len(labels)} labels")
     if np.any(intervals[:, 1] < intervals[:, 0]):
-        raise ValueError("every interval must end after it starts")
+        raise ValueError("intervals must each end after they start")
     for i, label in enumerate(labels):
         if not isinstance(label, str) or not label or any(c in label for c in "\t\n\r"):
             raise ValueError(f"label {i} must be a non-empty string without tabs or line breaks; got {label!r}")

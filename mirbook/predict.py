@@ -52,7 +52,8 @@ def _features_and_duration(model, waveform, sample_rate, frontend) -> tuple[torc
     sample_rate = check_sample_rate(sample_rate)
     x = as_waveform_batch(waveform)
     if x.shape[0] != 1:
-        raise ValueError(f"predict takes one mono recording (samples,); got a batch of shape {tuple(x.shape)}")
+        raise ValueError(f"waveform must be one mono recording (samples,) for predict; got a batch of shape "
+                         f"{tuple(x.shape)}")
     duration = x.shape[-1] / sample_rate
     x = x.float().to(model.device)
     if sample_rate != model.sample_rate:
@@ -63,7 +64,7 @@ def _features_and_duration(model, waveform, sample_rate, frontend) -> tuple[torc
     if features.shape[-1] < model.min_frames:
         seconds = model.min_frames * model.hop_length / model.sample_rate
         raise ValueError(
-            f"audio too short for {type(model).__name__}: {features.shape[-1]} frames, at least {model.min_frames} "
+            f"waveform too short for {type(model).__name__}: {features.shape[-1]} frames, at least {model.min_frames} "
             f"(about {seconds:.1f} s) expected"
         )
     return features, duration

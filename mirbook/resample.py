@@ -50,11 +50,14 @@ def resample(waveform, orig_sample_rate: int, sample_rate: int) -> torch.Tensor:
         x = x.float()
     if orig_sample_rate == sample_rate:
         return x
+    n_out = math.ceil(x.shape[-1] * sample_rate / orig_sample_rate)
+    if n_out < 1:
+        raise ValueError(f"waveform is too short to resample: {x.shape[-1]} samples at {orig_sample_rate} Hz "
+                         f"give none at {sample_rate} Hz")
     if _sinc_kernel_taps(orig_sample_rate, sample_rate) <= SINC_KERNEL_LIMIT:
         return torchaudio.functional.resample(x, orig_sample_rate, sample_rate)
-    n_out = math.ceil(x.shape[-1] * sample_rate / orig_sample_rate)
     channels = x.detach().cpu().numpy().T  # soxr reads (samples, channels)
     y = soxr.resample(np.ascontiguousarray(channels), orig_sample_rate, sample_rate, quality="HQ")
-    y = np.ascontiguousarray(y.reshape(len(y), -1).T)[:, :n_out]
+    y = np.ascontiguousarray(y.reshape(len(y), x.shape[0]).T)[:, :n_out]
     y = np.pad(y, ((0, 0), (0, n_out - y.shape[1])))  # soxr may end a sample short; librosa pads the same
     return torch.from_numpy(y).to(x.device)

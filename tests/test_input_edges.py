@@ -141,6 +141,14 @@ def test_evaluate_chords_refuses_malformed_annotations_naming_them(reference, me
     assert evaluate_chords([estimate], [estimate])["majmin"] == mir_eval.chord.evaluate(*estimate, *estimate)["majmin"]
 
 
+def test_evaluate_chords_scores_an_estimate_outside_the_reference_as_no_chord():
+    reference = (np.array([[0.0, 1.0]]), ["N"])
+    outside = (np.array([[1.0, 2.0]]), ["C:maj"])
+    assert evaluate_chords([reference], [outside])["majmin"] == 1.0  # mir_eval pads the estimate with N
+    with pytest.raises(ValueError, match=r"references\[0\] intervals must be in time order without overlaps"):
+        evaluate_chords([(np.array([[0.0, 1.0], [0.5, 1.0]]), ["N", "N"])], [reference])
+
+
 # --- audio the representations refuse ---------------------------------------------------------
 
 def test_soundfile_stereo_layout_is_named_as_such():
@@ -167,6 +175,11 @@ def test_audio_too_loud_for_float32_powers_is_refused():
     for module in (STFT(), MelSpectrogram(), CQT(), Chroma()):
         with pytest.raises(ValueError, match="waveform must be audio of magnitude at most 1e\\+12.*reaches 1e\\+30"):
             module(loud)
+    half = np.full(4096, 3e4, np.float16)  # float16 audio with an overflowed sample
+    half[100] = np.inf
+    for module in (STFT(), CQT()):
+        with pytest.raises(ValueError, match="waveform must be finite"):
+            module(half)
     # up to the limit the power spectrum is finite and right (numpy's FFT in float64)
     x = _sine(440.0, 22050, 1.0).astype(np.float64) * MAX_AMPLITUDE
     power = STFT(power=2.0)(x)[0].double().numpy()
