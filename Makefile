@@ -64,8 +64,10 @@ JOBS ?= 1
 MODULES ?=
 MUTATION_STAMP := $(ENV_DIR)/.mirbook-mutation-installed
 
+# The tool alone, at the version constraints.txt pins (the `mutation` extra's range); offline, point
+# pip at a folder of wheels: PIP_NO_INDEX=1 PIP_FIND_LINKS=wheels make mutation.
 $(MUTATION_STAMP): $(STAMP)
-	"$(PY)" -m pip install --quiet -c constraints.txt -e ".[mutation]"
+	"$(PY)" -m pip install --quiet -c constraints.txt mutmut
 	@touch "$(MUTATION_STAMP)"
 
 mutation: $(MUTATION_STAMP)

@@ -48,14 +48,45 @@ def mutmut_exe() -> str:
     return str(exe)
 
 
+def forget_stale_call_graph() -> None:
+    """mutmut re-records which tests reach which function only for new tests; after the package or
+    the tests changed, drop its record so that every test is traced again (else a renamed or new
+    function is tried against too few tests and its mutants survive falsely)."""
+    import hashlib
+
+    files = sorted(list((ROOT / "mirbook").rglob("*.py")) + list((ROOT / "tests").rglob("*.py")))
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
+    stamp = ROOT / "mutants" / "traced_sources.sha256"
+    if stamp.exists() and stamp.read_text() != digest:
+        (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    stamp.parent.mkdir(exist_ok=True)
+    stamp.write_text(digest)
+
+
 def run(modules: list[str], jobs: int) -> None:
+    forget_stale_call_graph()
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-    patterns = [f"{m}.*" for m in modules] or [None]
-    for pattern in patterns:
-        cmd = [mutmut_exe(), "run", "--max-children", str(jobs)] + ([pattern] if pattern else [])
-        print("$", " ".join(cmd), flush=True)
-        # mutmut's own exit status says nothing about the score; its output is long (a spinner).
-        subprocess.run(cmd, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL if pattern else None)
+    # One mutmut run for all the modules named (one start-up); none named: every mutant not yet run.
+    cmd = [mutmut_exe(), "run", "--max-children", str(jobs)] + [f"{m}.*" for m in modules]
+    print("$", " ".join(cmd), flush=True)
+    # mutmut's exit status says nothing about the score; the report below does.
+    subprocess.run(cmd, cwd=ROOT, env=env, check=False)
+
+
+def record_commit(modules: list[str], measured_commit: str) -> dict[str, str]:
+    """Remember which commit each module was last measured on (mutants/ keeps results between runs)."""
+    path = ROOT / "mutants" / "measured_commits.json"
+    commits = json.loads(path.read_text()) if path.exists() else {}
+    for module in modules or ["mirbook"]:
+        commits[module] = measured_commit
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(commits, indent=1))
+    return commits
+
+
+def commit_of(module: str, commits: dict[str, str]) -> str:
+    prefixes = [m for m in commits if module == m or module.startswith(m + ".")]
+    return commits[max(prefixes, key=len)] if prefixes else "unknown"
 
 
 def module_of(path: Path) -> str:
@@ -123,8 +154,13 @@ def under_bar(module: str) -> bool:
     return any(module == m or module.startswith(m + ".") for m in BAR_MODULES)
 
 
-def write_report(modules: dict, measured_commit: str) -> None:
+def write_report(modules: dict, commits: dict[str, str]) -> None:
     from importlib.metadata import version
+
+    for name, m in modules.items():
+        m["commit"] = commit_of(name, commits)
+    measured = sorted({m["commit"] for m in modules.values()})
+    measured_commit = ", ".join(measured)
 
     notes = json.loads(NOTES.read_text()) if NOTES.exists() else {}
     data = {"date": datetime.date.today().isoformat(), "tool": f"mutmut {version('mutmut')}",
@@ -134,18 +170,18 @@ def write_report(modules: dict, measured_commit: str) -> None:
     (RESULTS / "mutation.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
     out = ["# Mutation testing of mirbook", "",
-           f"Measured {data['date']} with {data['tool']} on commit {measured_commit}, by `make mutation`",
+           f"Measured {data['date']} with {data['tool']} on commit {measured_commit} (per module below), by `make mutation`",
            "(tools/mutation.py; settings in pyproject.toml's [tool.mutmut]). Each mutant runs the tests",
            "that reach the mutated function. Score = (killed + timeout) / (killed + timeout + survived + no tests).",
            f"The issue's bar is {BAR:.0%} on evaluate, train, vocab, predict, data/ (datasets, cache, sources,",
            "baselines, real/) and representations. Raw numbers and every survivor's diff: mutation.json.", "",
-           "| module | mutants | killed | survived | timeouts | no tests | not run | score | bar |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+           "| module | mutants | killed | survived | timeouts | no tests | not run | score | bar | commit |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for name, m in sorted(modules.items()):
         score = f"{m['score']:.1%}" if m["score"] is not None else "-"
         bar = ("pass" if m["score"] is not None and m["score"] >= BAR else "**below**") if under_bar(name) else ""
         out.append(f"| {name} | {m['mutants']} | {m['killed']} | {m['survived']} | {m['timeout']} | "
-                   f"{m['no_tests']} | {m['not_checked']} | {score} | {bar} |")
+                   f"{m['no_tests']} | {m['not_checked']} | {score} | {bar} | {m['commit'][:12]} |")
     out += ["", "## Surviving mutants", "",
             "By module and function: the mutation (before -> after) and a one-line judgement: a **gap**",
             "in the tests, or **equivalent** (same behaviour) / **unobservable** (an arbitrary constant no",
@@ -180,9 +216,13 @@ def main() -> None:
     bad = [m for m in args.modules if not re.fullmatch(r"mirbook(\.\w+)*", m)]
     if bad:
         parser.error(f"expected dotted names under mirbook (e.g. mirbook.data.cache), got {bad}")
-    if not args.report_only:
+    path = ROOT / "mutants" / "measured_commits.json"
+    if args.report_only:
+        commits = json.loads(path.read_text()) if path.exists() else {"mirbook": args.commit or commit()}
+    else:
         run(args.modules, args.jobs)
-    write_report(collect(), args.commit or commit())
+        commits = record_commit(args.modules, args.commit or commit())
+    write_report(collect(), commits)
 
 
 if __name__ == "__main__":
