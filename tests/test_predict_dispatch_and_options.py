@@ -144,3 +144,27 @@ def test_audio_shorter_than_the_models_frames_is_refused_and_the_minimum_accepte
     assert features_for(model, enough, RATE).shape[-1] == 15
     intervals, _ = predict_chords(model, enough, RATE)
     assert intervals[-1, 1] == pytest.approx(2048 * 14 / RATE)
+
+
+class _Spy(torch.nn.Module):
+    """The model's own frontend, counting its calls (same settings, so check_frontend accepts it)."""
+
+    def __init__(self, frontend):
+        super().__init__()
+        self.inner, self.calls = frontend, 0
+        self.sample_rate, self.hop_length, self.n_bins = frontend.sample_rate, frontend.hop_length, frontend.n_bins
+
+    def forward(self, x):
+        self.calls += 1
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("name, call", [("deep_chroma", predict_chords), ("conv2d_voice", predict_voicing),
+                                        ("conv1d_tagger", predict_tags)])
+def test_a_frontend_passed_in_is_the_one_used(name, call):
+    """Readers pass a frontend to reuse it over many files (or a custom one with the same settings)."""
+    options = {"tag_names": ["rock", "piano"]} if call is predict_tags else {}
+    model = MODELS[name].from_preset("cpu", **options)
+    spy = _Spy(model.frontend())
+    call(model, _audio(8.0), RATE, frontend=spy)
+    assert spy.calls == 1

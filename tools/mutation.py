@@ -182,10 +182,13 @@ def write_report(modules: dict, commits: dict[str, str]) -> None:
         bar = ("pass" if m["score"] is not None and m["score"] >= BAR else "**below**") if under_bar(name) else ""
         out.append(f"| {name} | {m['mutants']} | {m['killed']} | {m['survived']} | {m['timeout']} | "
                    f"{m['no_tests']} | {m['not_checked']} | {score} | {bar} | {m['commit'][:12]} |")
-    out += ["", "## Surviving mutants", "",
+    summary = notes.get("_summary", [])
+    out += [""] + ([*summary, ""] if summary else [])
+    out += ["## Surviving mutants", "",
             "By module and function: the mutation (before -> after) and a one-line judgement: a **gap**",
             "in the tests, or **equivalent** (same behaviour) / **unobservable** (an arbitrary constant no",
             "test can know, or a change below any stated tolerance).", ""]
+    notes = {k: v for k, v in notes.items() if not k.startswith("_")}
     for name, m in sorted(modules.items()):
         if not m["survivors"]:
             continue
@@ -201,8 +204,16 @@ def write_report(modules: dict, commits: dict[str, str]) -> None:
                 note = notes.get(s["mutant"], "" if group_note else "not judged yet")
                 status = "" if s["status"] == "survived" else f" ({s['status']})"
                 out.append(f"  - #{number}{status} {s['change']}" + (f": {note}" if note else ""))
+        now_killed = sum(notes.get(s["mutant"], "").startswith("gap, now killed") for s in m["survivors"])
+        if now_killed:
+            judged = m["mutants"] - m["not_checked"]
+            after = (judged - len(m["survivors"]) + now_killed) / judged
+            out.append(f"After the added tests: {now_killed} of these killed (checked against each mutant), "
+                       f"score {after:.1%}.")
+            m["score_after_added_tests"] = round(after, 4)
         out.append("")
     (RESULTS / "mutation.md").write_text("\n".join(out))
+    (RESULTS / "mutation.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {RESULTS / 'mutation.md'} and mutation.json")
 
 
