@@ -23,6 +23,9 @@ __all__ = ["CRNNTagger", "Conv1dTagger", "Conv2dTagger", "TagOutput"]
 N_KEYS = len(KEY_LABELS)  # 24
 
 
+#: The input of Choi et al.'s published FCN and CRNN: 96 log-mel bands (dB) of 12 kHz audio, hop 256.
+CHOI_MEL_FRONTEND = {"representation": "mel", "log": "db", "sample_rate": 12000, "n_fft": 512,
+                     "hop_length": 256, "n_mels": 96}
 #: The cpu presets' frontend: a log CQT of 84 semitone bins from C1 (32.7 Hz), hop 1024 at 22.05 kHz.
 CPU_TAGGER_FRONTEND = {"representation": "cqt", "log": "log", "sample_rate": 22050, "hop_length": 1024,
                        "f_min": 32.70319566257483, "n_bins": 84, "bins_per_octave": 12}
@@ -178,8 +181,7 @@ class Conv2dTagger(_Tagger):
     presets = {
         "cpu": {},
         "paper": {
-            "frontend": {"representation": "mel", "log": "db", "sample_rate": 12000, "n_fft": 512,
-                         "hop_length": 256, "n_mels": 96},
+            "frontend": dict(CHOI_MEL_FRONTEND),
             "channels": (128, 384, 768, 2048),
             "pools": ((2, 4), (4, 5), (3, 8), (4, 8)),
             "n_tags": 50,
@@ -235,8 +237,7 @@ class CRNNTagger(_Tagger):
     presets = {
         "cpu": {},
         "paper": {
-            "frontend": {"representation": "mel", "log": "db", "sample_rate": 12000, "n_fft": 512,
-                         "hop_length": 256, "n_mels": 96},
+            "frontend": dict(CHOI_MEL_FRONTEND),
             "channels": (64, 128, 128, 128),
             "pools": ((2, 2), (3, 3), (4, 4), (4, 4)),
             "rnn_hidden": 32,
