@@ -1,4 +1,4 @@
-"""Mutation testing of mirbook (issue 22): run mutmut, then write the report.
+"""Mutation testing of mirbook: run mutmut, then write the report.
 
     python tools/mutation.py                      # every mutant of mirbook/, then the report
     python tools/mutation.py mirbook.vocab mirbook.data.cache --jobs 16   # these modules only
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 NOTES = RESULTS / "mutation_notes.json"
-# The issue's bars: these modules (packages by prefix) need a score of at least 85 %.
+# The project's bars: these modules (packages by prefix) need a score of at least 85 %.
 BAR = 0.85
 BAR_MODULES = ("mirbook.evaluate", "mirbook.train", "mirbook.vocab", "mirbook.predict",
                "mirbook.data.datasets", "mirbook.data.cache", "mirbook.data.sources",
@@ -173,7 +173,7 @@ def write_report(modules: dict, commits: dict[str, str]) -> None:
            f"Measured {data['date']} with {data['tool']} on commit {measured_commit} (per module below), by `make mutation`",
            "(tools/mutation.py; settings in pyproject.toml's [tool.mutmut]). Each mutant runs the tests",
            "that reach the mutated function. Score = (killed + timeout) / (killed + timeout + survived + no tests).",
-           f"The issue's bar is {BAR:.0%} on evaluate, train, vocab, predict, data/ (datasets, cache, sources,",
+           f"The bar is {BAR:.0%} on evaluate, train, vocab, predict, data/ (datasets, cache, sources,",
            "baselines, real/) and representations. Raw numbers and every survivor's diff: mutation.json.", "",
            "| module | mutants | killed | survived | timeouts | no tests | not run | score | bar | commit |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for a many-core machine: mutation-test every module of issue 22's bars and the music
+# One command for a many-core machine: mutation-test every module with a mutation-score bar and the music
 # world's synthesis modules, then write benchmarks/results/mutation.md and mutation.json.
 #
 #   tools/mutation_full.sh [WHEELS_DIR]      # JOBS defaults to the number of cores
