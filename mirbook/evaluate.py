@@ -137,7 +137,8 @@ def _chord_annotation(annotation, *, name: str) -> tuple[np.ndarray, list[str]]:
 def voicing_decisions(probabilities, *, threshold: float, median_filter: int = 1) -> np.ndarray:
     """Frame probabilities ``(frames,)`` -> boolean voicing after an optional median filter.
 
-    ``median_filter`` is the filter length in frames (odd; 1 = none): it removes voiced or
+    A frame is voiced when its (filtered) probability is above ``threshold``; one equal to it is
+    unvoiced. ``median_filter`` is the filter length in frames (odd; 1 = none): it removes voiced or
     unvoiced blips shorter than half of it, as Schlüter & Grill (2015) do (voice chapters).
     """
     p = _as_array(probabilities, name="probabilities", ndim=1)
