@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import time
 from contextlib import contextmanager
 
@@ -37,11 +38,20 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 def describe_device(device: str | torch.device = "auto") -> str:
-    """One line naming the device and, on CUDA, the GPU model (printed by each chapter)."""
+    """One line naming the device (on CUDA, the GPU model) and, on a CPU, what to do for a GPU.
+
+    Printed by every chapter's first visible cell, so a reader on a CPU runtime learns it before training:
+    the ``cpu`` presets are sized for a CPU; ``PRESET = "paper"`` wants a GPU (on Colab: Runtime >
+    Change runtime type > GPU, then run the notebook again).
+    """
     resolved = resolve_device(device)
     if resolved.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(resolved)})"
-    return f"cpu ({os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads)"
+    line = f"cpu ({os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads)"
+    if "google.colab" in sys.modules:
+        return (line + ": this Colab runtime has no GPU. The cpu preset runs here; for PRESET = 'paper' choose "
+                "Runtime > Change runtime type > GPU and run the notebook again.")
+    return line + ": no CUDA GPU found. The cpu preset is sized for a CPU; PRESET = 'paper' needs a GPU."
 
 
 def seed_everything(seed: int) -> None:

@@ -84,3 +84,9 @@ def test_median_seconds_calls_warmup_plus_runs_times_and_ignores_the_warmup(monk
     assert len(calls) == 4
     with pytest.raises(ValueError, match="runs >= 1"):
         median_seconds(fn, runs=0)
+
+
+def test_describe_device_tells_a_cpu_reader_what_to_do(monkeypatch):
+    assert "PRESET = 'paper' needs a GPU" in describe_device("cpu")
+    monkeypatch.setitem(__import__("sys").modules, "google.colab", object())
+    assert "Runtime > Change runtime type > GPU" in describe_device("cpu")
