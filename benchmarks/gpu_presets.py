@@ -8,8 +8,8 @@ first epoch (CUDA start-up, cuDNN autotuning) is left out of the time; the resul
 of the other epochs, also given per 1,000 training examples so a reader can scale it to a real
 dataset's size. Peak memory is ``torch.cuda.max_memory_allocated`` over the whole run.
 
-Needs a CUDA GPU. Writes ``benchmarks/results/gpu_presets.json`` (or ``--output``), which the
-model chapters quote.
+Needs a CUDA GPU. Writes ``mirbook/results/gpu_presets.json`` (or ``--output``): package data that
+``mirbook.records.gpu_timing`` reads and the model chapters quote.
 
 Run: ``python benchmarks/gpu_presets.py [--models deep_chroma brnn_voice] [--epochs 3]``
 """
@@ -34,7 +34,7 @@ from mirbook.io import write_atomically
 from mirbook.models import MODELS, count_parameters
 from mirbook.train import fit
 
-OUTPUT = Path(__file__).resolve().parent / "results" / "gpu_presets.json"
+OUTPUT = Path(__file__).resolve().parents[1] / "mirbook" / "results" / "gpu_presets.json"
 
 #: The chapters' batch sizes and a small synthetic training set for each model.
 BATCH_SIZE = {"deep_chroma": 256, "conv2d_voice": 32, "brnn_voice": 32,

@@ -19,6 +19,7 @@ Information Retrieval". One idea per module (the README's "Package map" lists th
     features          MFCC statistics for the designed pipeline of Section 2.1: "Deep learning"
     plot              the figures chapters share (histories, voicing, tags): model chapters
     runtime           device, seeds, evaluation mode, median timing: every chapter
+    records           measurements shipped as package data (the paper presets' GPU timings): model chapters
     checks            input checks at the package's edges (audio, sample rates, options, frontends)
     vocab             chord and key vocabularies, chord templates, NO_KEY
 
