@@ -72,7 +72,7 @@ def evaluate_loss(model: torch.nn.Module, data, *, batch_size: int = 64, device=
 def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10, batch_size: int = 32,
         lr: float = 1e-3, weight_decay: float = 0.0, patience: int | None = 5, device="auto", seed: int = 0,
         amp: bool = False, checkpoint: str | os.PathLike | None = None, loss_fn: Callable | None = None,
-        progress: bool = True, schedule: str = "constant") -> dict[str, list]:
+        progress: bool | str = True, schedule: str = "constant", first_epoch: int = 1) -> dict[str, list]:
     """Train ``model`` with Adam and return its history (Section 2.2; every model chapter).
 
     ``train_data`` / ``valid_data``: torch Datasets (shuffled / in order, ``batch_size``) or
@@ -83,8 +83,11 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
     learning rate after every batch along half a cosine, from ``lr`` to 0 at the end of
     ``epochs`` (Loshchilov & Hutter's annealing without restarts): the last epochs take small
     steps, so the weights settle instead of jumping between minima; ``"constant"`` keeps
-    ``lr``. ``amp=True`` uses float16 autocast on CUDA (ignored on CPU). ``progress=True`` shows
-    one bar for the whole run and at most about 25 epoch lines (first, last, every k-th).
+    ``lr``. ``amp=True`` uses float16 autocast on CUDA (ignored on CPU). One progress display per run:
+    ``progress=True`` (or ``"log"``) prints the losses of at most about 25 epochs (first, last,
+    every k-th), ``"bar"`` shows one bar whose caption carries the last epoch's losses, ``False``
+    nothing. ``first_epoch`` numbers the epochs of the log and the history from that value, so a
+    second call that continues training the same model continues the count.
     Returns ``{"epoch", "train_loss", "valid_loss", "seconds"}`` lists (``valid_loss`` holds NaN
     without validation data) plus ``"best_epoch"``. ``seed`` seeds the shuffling, dropout and
     augmentation of this run; the initial weights come from the global RNG when the model was
@@ -94,6 +97,8 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
     epochs = check_positive_int(epochs, "epochs")
     patience = None if patience is None else check_positive_int(patience, "patience (or None)")
     check_choice(schedule, "schedule", ("constant", "cosine"))
+    check_choice(progress, "progress", (True, False, "log", "bar"))
+    first_epoch = check_positive_int(first_epoch, "first_epoch")
     seed_everything(seed)
     device = resolve_device(device)
     train_loader = _loader(train_data, batch_size=batch_size, shuffle=True, seed=seed, name="train_data")
@@ -106,16 +111,17 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     history = {"epoch": [], "train_loss": [], "valid_loss": [], "seconds": [], "best_epoch": 0}
     best, best_state, stale = math.inf, None, 0
-    # One progress bar for the whole run (updated at most once a second) and at most about 25
-    # epoch lines: a notebook that prints a bar and a line per epoch for hundreds of short epochs
-    # floods the kernel's output channel (nbval then times out waiting for the cell's output).
+    # Either a log of at most about 25 epoch lines or one bar updated at most once a second, never
+    # both: a notebook that prints a line per epoch for hundreds of short epochs floods the
+    # kernel's output channel (nbval then times out waiting for the cell's output).
     report_every = max(1, math.ceil(epochs / 25))
-    bar = tqdm(total=epochs * len(train_loader), unit="batch", mininterval=1.0, disable=not progress)
+    last_epoch = first_epoch + epochs - 1
+    bar = tqdm(total=epochs * len(train_loader), unit="batch", mininterval=1.0, disable=progress != "bar")
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first_epoch, last_epoch + 1):
             start, total, count = time.perf_counter(), 0.0, 0
             model.train()
-            bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)
+            bar.set_description(f"epoch {epoch}/{last_epoch}", refresh=False)
             for batch in train_loader:
                 batch = _to(batch, device)
                 with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
@@ -127,7 +133,7 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
                 if scheduler is not None:
                     scheduler.step()
                 total, count = total + loss.item() * len(batch[0]), count + len(batch[0])
-                bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
+                bar.set_postfix_str(f"loss {total / count:.4f}", refresh=False)
                 bar.update()
             valid = evaluate_loss(model, valid_data, batch_size=batch_size, device=device, loss_fn=loss_fn) \
                 if valid_data is not None else math.nan
@@ -142,9 +148,11 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
             else:
                 stale += 1
             stop = patience is not None and stale >= patience
-            if progress and (epoch % report_every == 0 or epoch in (1, epochs) or stop):
-                tqdm.write(f"epoch {epoch}: train loss {total / count:.4f}, valid loss {valid:.4f}"
-                           + (" (early stop)" if stop else ""))
+            losses = f"train loss {total / count:.4f}, valid loss {valid:.4f}"
+            bar.set_postfix_str(losses, refresh=False)
+            index = epoch - first_epoch + 1
+            if progress in (True, "log") and (index % report_every == 0 or index in (1, epochs) or stop):
+                print(f"epoch {epoch}: {losses}" + (" (early stop)" if stop else ""), flush=True)
             if stop:
                 break
     finally:

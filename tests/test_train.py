@@ -215,3 +215,43 @@ def test_fit_shuffles_the_batches_by_its_seed():
     assert first[:16] != first[16:]  # a new order each epoch
     assert order(1) == first
     assert order(2) != first and order(3) != first
+
+
+def _epoch_lines(text):
+    return [line for line in text.splitlines() if ": train loss" in line]
+
+
+def test_first_epoch_continues_the_count_and_changes_nothing_else(capsys):
+    """A second call with first_epoch=4 numbers its log and history 4, 5, 6; losses equal a plain run's."""
+    runs = {}
+    for first in (1, 4):
+        model = _small_brnn()
+        runs[first] = fit(model, _voice_data(model), _voice_data(model, seed=1), epochs=3, batch_size=8,
+                          lr=1e-2, patience=None, first_epoch=first)
+        runs[first]["log"] = _epoch_lines(capsys.readouterr().out)
+    assert runs[4]["epoch"] == [4, 5, 6] and runs[1]["epoch"] == [1, 2, 3]
+    assert runs[4]["best_epoch"] == runs[1]["best_epoch"] + 3
+    assert runs[4]["train_loss"] == runs[1]["train_loss"] and runs[4]["valid_loss"] == runs[1]["valid_loss"]
+    assert [line.split(":")[0] for line in runs[4]["log"]] == ["epoch 4", "epoch 5", "epoch 6"]
+    assert [line.split(":", 1)[1] for line in runs[4]["log"]] == [line.split(":", 1)[1] for line in runs[1]["log"]]
+    with pytest.raises(ValueError, match="first_epoch"):
+        fit(_small_brnn(), _voice_data(_small_brnn()), first_epoch=0, progress=False)
+
+
+def test_one_progress_display_per_run(capsys):
+    """The default log prints epoch lines and no bar; "bar" shows one bar with the losses and no lines."""
+    model = _small_brnn()
+    data, valid = _voice_data(model, n=16), _voice_data(model, n=8, seed=1)
+    fit(model, data, valid, epochs=2, batch_size=8, patience=None)
+    log = capsys.readouterr()
+    assert len(_epoch_lines(log.out)) == 2 and "batch" not in log.err
+    fit(model, data, valid, epochs=2, batch_size=8, patience=None, progress="bar", first_epoch=3)
+    bar = capsys.readouterr()
+    assert _epoch_lines(bar.out + bar.err) == []
+    final = bar.err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "epoch 4/4" in final and "train loss" in final and "valid loss" in final and "4/4 [" in final
+    fit(model, data, valid, epochs=2, batch_size=8, progress=False)
+    quiet = capsys.readouterr()
+    assert quiet.out == quiet.err == ""
+    with pytest.raises(ValueError, match="progress"):
+        fit(model, data, progress="both")
