@@ -52,7 +52,7 @@ benchmarks: env
 	"$(PY)" benchmarks/representations.py
 
 # Runs every model chapter with seeds 0, 1 and 2 (about an hour on 2 CPU cores) and updates
-# benchmarks/results/model_comparison.json, which book/models/comparison.ipynb reads.
+# mirbook/results/model_comparison.json (package data), which book/models/comparison.ipynb reads.
 comparison: env
 	"$(PY)" benchmarks/model_comparison.py
 

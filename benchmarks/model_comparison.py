@@ -3,14 +3,17 @@
 Each model chapter (``book/models/<key>.ipynb``) is executed as it stands, with its CPU preset and
 the book's synthetic data, once per seed: the seed is injected after the chapter's ``parameters``
 cell (as papermill does) and one cell appended at the end reads the ``RESULTS`` dict that the
-chapter's last cell builds before asserting its bars. The chapter itself is the single source of
-the training recipe, so the comparison always measures what the reader runs.
+chapter's last cell builds before asserting its bars, with a hash of the trained model's weights,
+the torch thread count the chapter ran with and the hash of the package code its kernel imported. The chapter itself is the single
+source of the training recipe, so the comparison always measures what the reader runs.
 
-The runs are merged into ``benchmarks/results/model_comparison.json`` (written atomically), one
-record per model and seed with the date, the machine, the load average and the library versions
-at the time of the run; ``book/models/comparison.ipynb`` reads that file. Times are those of
-the machine named in each record; the machine is noisy, so compare models measured in the same
-invocation.
+The runs are merged into ``mirbook/results/model_comparison.json`` (package data, written
+atomically), one record per model and seed with where it comes from: the git commit and whether
+``mirbook/`` or the chapter had uncommitted changes, the package and chapter hashes, the library,
+generator and representation versions, the CPU, its core count and the torch threads, the date
+and the load average. ``book/models/comparison.ipynb`` reads that file through
+``mirbook.records``. Times are those of the machine named in each record; the machine is noisy,
+so compare models measured in the same invocation.
 
 Run: ``python benchmarks/model_comparison.py [--models conv2d_voice brnn_voice] [--seeds 0 1 2]``
 """
@@ -18,11 +21,10 @@ Run: ``python benchmarks/model_comparison.py [--models conv2d_voice brnn_voice] 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
-import statistics
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -33,17 +35,24 @@ from nbclient import NotebookClient
 
 import mirbook
 from mirbook.data import GENERATOR_VERSION
-from mirbook.models import MODELS
 from mirbook.io import write_atomically
+from mirbook.models import MODELS
+from mirbook.records import chapter_fingerprint, cpu_model
+from mirbook.representations import REPRESENTATION_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "book" / "models"
-OUTPUT = ROOT / "benchmarks" / "results" / "model_comparison.json"
+OUTPUT = ROOT / "mirbook" / "results" / "model_comparison.json"
 MARKER = "MIRBOOK_RESULTS "
 READ_RESULTS = (
     "import json as _json\n"
+    "import torch as _torch\n"
+    "from mirbook.records import package_sha256 as _package_sha256, state_sha256 as _state_sha256\n"
     "_results = dict(RESULTS)\n"
     "_results['config'] = model.config\n"
+    "_results['state_sha256'] = _state_sha256(model)\n"
+    "_results['torch_threads'] = _torch.get_num_threads()\n"
+    "_results['package_sha256'] = _package_sha256()\n"
     f"print({MARKER!r} + _json.dumps(_results, default=list))"
 )
 
@@ -59,61 +68,42 @@ def environment() -> dict:
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
-                    "cuda": torch.cuda.is_available()},
+                    "cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+                    "load_average_1min": round(os.getloadavg()[0], 2), "cuda": torch.cuda.is_available()},
         "versions": {"python": platform.python_version(), "mirbook": mirbook.__version__,
-                     "generator": GENERATOR_VERSION, "torch": torch.__version__, "numpy": numpy.__version__,
+                     "generator": GENERATOR_VERSION, "representations": REPRESENTATION_VERSION,
+                     "torch": torch.__version__, "numpy": numpy.__version__,
                      "librosa": librosa.__version__, "mir_eval": mir_eval.__version__,
                      "scikit-learn": sklearn.__version__},
     }
 
 
-def chapter_fingerprint(path: Path) -> str:
-    """SHA-256 of a chapter's code cells: a record is stale once the chapter's code has changed."""
-    nb = nbformat.read(path, as_version=4)
-    code = "\n\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
-    return hashlib.sha256(code.encode()).hexdigest()
+def git_state(paths: list[Path], root: Path = ROOT) -> dict:
+    """The commit checked out at ``root`` and whether ``paths`` differ from it (edited or untracked)."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+    changes = git("status", "--porcelain", "--untracked-files=all", "--", *[str(p) for p in paths])
+    return {"commit": git("rev-parse", "HEAD").strip(), "dirty": bool(changes.strip())}
 
 
-def load_results(path: Path = OUTPUT) -> dict:
-    """The comparison file: ``{"runs": {model: {seed: record}}}``; a clear error if it is missing."""
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"{path} does not exist: run `python benchmarks/model_comparison.py` first")
-    return json.loads(path.read_text())
-
-
-def summarise(records: list[dict]) -> dict:
-    """Mean and sample standard deviation over seeds of every metric and of the training time."""
-    def stats(values):
-        return (statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0)
-
-    names = records[0]["metrics"]
-    return {"seeds": sorted(r["seed"] for r in records), "parameters": records[0]["parameters"],
-            "train_seconds": stats([r["train_seconds"] for r in records]),
-            "metrics": {k: stats([r["metrics"][k] for r in records]) for k in names},
-            "bars": records[0]["bars"], "passed": all(r["passed"] for r in records)}
-
-
-def seeded_notebook(path: Path, seed: int) -> nbformat.NotebookNode:
-    """The chapter with ``SEED = seed`` injected after its parameters cell and a RESULTS reader appended."""
+def parameterised_notebook(path: Path, parameters: dict) -> nbformat.NotebookNode:
+    """The chapter with ``parameters`` injected after its parameters cell and a RESULTS reader appended."""
     nb = nbformat.read(path, as_version=4)
     where = [i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", [])]
     if len(where) != 1:
         raise ValueError(f"{path} must have exactly one cell tagged 'parameters'; found {len(where)}")
-    injected = nbformat.v4.new_code_cell(f"SEED = {seed}  # injected by benchmarks/model_comparison.py",
-                                         metadata={"tags": ["injected-parameters"]})
-    nb.cells.insert(where[0] + 1, injected)
+    source = "# injected by benchmarks/model_comparison.py\n" + "".join(
+        f"{name} = {value!r}\n" for name, value in parameters.items())
+    nb.cells.insert(where[0] + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
     nb.cells.append(nbformat.v4.new_code_cell(READ_RESULTS))
     return nb
 
 
-def run_chapter(name: str, seed: int, *, timeout: int) -> dict:
-    """Execute one chapter with one seed; its RESULTS, whether its asserts passed, and the wall time."""
-    path = CHAPTERS / f"{name}.ipynb"
-    if not path.exists():
-        raise ValueError(f"no chapter notebook {path} for model {name!r}")
-    nb = seeded_notebook(path, seed)
+def execute_chapter(path: Path, parameters: dict, *, timeout: int) -> dict:
+    """Execute a chapter in a fresh kernel with ``parameters``; its RESULTS plus threads, package hash,
+    ``passed`` (no cell raised), ``error`` (the first one) and ``wall_seconds``."""
+    nb = parameterised_notebook(path, parameters)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
@@ -125,10 +115,22 @@ def run_chapter(name: str, seed: int, *, timeout: int) -> dict:
              for line in out.get("text", "").splitlines() if line.startswith(MARKER)]
     error = f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else None
     if not lines:
-        raise RuntimeError(f"{name} seed {seed}: the chapter did not produce RESULTS ({error or 'no output'})")
+        raise RuntimeError(f"{path.name} with {parameters}: the chapter did not produce RESULTS "
+                           f"({error or 'no output'})")
     record = json.loads(lines[-1][len(MARKER):])
-    record.update(chapter_sha256=chapter_fingerprint(path), passed=not errors, error=error,
-                  wall_seconds=round(wall, 1), **environment())
+    record.update(passed=not errors, error=error, wall_seconds=round(wall, 1))
+    return record
+
+
+def run_chapter(name: str, seed: int, *, timeout: int) -> dict:
+    """Execute one chapter with one seed: its comparison record (RESULTS, provenance, environment)."""
+    path = CHAPTERS / f"{name}.ipynb"
+    if not path.exists():
+        raise ValueError(f"no chapter notebook {path} for model {name!r}")
+    source = {"chapter_sha256": chapter_fingerprint(path), **git_state([ROOT / "mirbook", path], root=ROOT)}
+    record = execute_chapter(path, {"SEED": seed}, timeout=timeout)
+    record.update(source, **environment())
+    record["machine"]["torch_threads"] = record.pop("torch_threads")
     return record
 
 
@@ -148,8 +150,9 @@ def main(argv=None) -> None:
             table["runs"].setdefault(name, {})[str(seed)] = record
             metrics = ", ".join(f"{k} {v:.3f}" for k, v in record["metrics"].items())
             print(f"{name:14s} seed {seed}: {metrics}; training {record['train_seconds']:.0f} s, "
-                  f"chapter {record['wall_seconds']:.0f} s, {'bars met' if record['passed'] else record['error']}",
-                  flush=True)
+                  f"chapter {record['wall_seconds']:.0f} s, {record['machine']['torch_threads']} torch "
+                  f"threads, {'dirty ' if record['dirty'] else ''}commit {record['commit'][:10]}, "
+                  f"{'bars met' if record['passed'] else record['error']}", flush=True)
             # write after every run so that an interrupted comparison keeps what it measured
             write_atomically(args.output, (json.dumps(table, indent=1, sort_keys=True) + "\n").encode())
     print(f"wrote {args.output}")

@@ -1,14 +1,24 @@
-"""mirbook.records: the GPU measurements shipped as package data (model chapters)."""
+"""mirbook.records: the measurements shipped as package data (GPU timings for the model chapters,
+the comparison records and their provenance for the comparison page)."""
 
+import hashlib
 import json
+import platform
+import re
 from pathlib import Path
 
+import nbformat
+import numpy as np
 import pytest
+import torch
 
+import mirbook
+from mirbook import records
 from mirbook.models import MODELS
 from mirbook.records import gpu_timing, gpu_timing_sentence
 
 RESULTS = Path(__file__).resolve().parents[1] / "mirbook" / "results" / "gpu_presets.json"
+COMPARISON = RESULTS.with_name("model_comparison.json")
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
@@ -25,3 +35,126 @@ def test_every_model_has_a_gpu_timing_read_from_the_file(model):
 def test_unknown_model_names_the_measured_ones():
     with pytest.raises(ValueError, match="deep_chroma"):
         gpu_timing("resnet")
+
+
+def _tree(root, files):
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_package_hash_is_the_documented_digest_of_sorted_paths_and_contents(tmp_path):
+    root = _tree(tmp_path, {"b.py": "y = 2\n", "a.py": "x = 1\n", "sub/c.py": "z = 3\n",
+                            "results/r.json": "{}", "notes.txt": "not code"})
+    lines = "".join(f"{name}\0{hashlib.sha256(text.encode()).hexdigest()}\n"
+                    for name, text in (("a.py", "x = 1\n"), ("b.py", "y = 2\n"), ("sub/c.py", "z = 3\n")))
+    assert records.package_sha256(root) == hashlib.sha256(lines.encode()).hexdigest()
+
+
+def test_package_hash_changes_with_any_code_file_and_only_with_code(tmp_path):
+    root = _tree(tmp_path, {"a.py": "x = 1\n", "sub/c.py": "z = 3\n", "results/r.json": "{}"})
+    before = records.package_sha256(root)
+    (root / "results" / "r.json").write_text('{"runs": {}}')
+    assert records.package_sha256(root) == before  # data files are not code
+    (root / "sub" / "c.py").write_text("z = 4\n")
+    edited = records.package_sha256(root)
+    (root / "sub" / "c.py").rename(root / "sub" / "d.py")
+    renamed = records.package_sha256(root)
+    (root / "e.py").write_text("")
+    added = records.package_sha256(root)
+    assert len({before, edited, renamed, added}) == 4
+
+
+def test_package_hash_does_not_depend_on_the_order_files_are_listed(tmp_path, monkeypatch):
+    root = _tree(tmp_path, {f"m{i}.py": f"v = {i}\n" for i in range(5)})
+    expected = records.package_sha256(root)
+    listing = Path.rglob
+    monkeypatch.setattr(Path, "rglob", lambda self, pattern: reversed(list(listing(self, pattern))))
+    assert records.package_sha256(root) == expected
+
+
+def test_package_hash_of_the_installed_package_covers_its_folder():
+    assert records.package_sha256() == records.package_sha256(Path(mirbook.__file__).parent)
+
+
+def _chapter(path, cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    nbformat.write(nb, path)
+    return path
+
+
+def test_chapter_fingerprint_is_the_hash_of_the_code_cells_and_ignores_prose(tmp_path):
+    code = [nbformat.v4.new_code_cell("x = 1\ny = 2"), nbformat.v4.new_code_cell("print(x)")]
+    first = records.chapter_fingerprint(
+        _chapter(tmp_path / "a.ipynb", [nbformat.v4.new_markdown_cell("one"), *code]))
+    prose = records.chapter_fingerprint(
+        _chapter(tmp_path / "b.ipynb", [*code, nbformat.v4.new_markdown_cell("two")]))
+    changed = records.chapter_fingerprint(_chapter(tmp_path / "c.ipynb", [nbformat.v4.new_code_cell("x = 2")]))
+    assert first == prose == hashlib.sha256(b"x = 1\ny = 2\n\nprint(x)").hexdigest() != changed
+
+
+def test_cpu_model_is_the_model_name_of_proc_cpuinfo():
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        expected = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), flags=re.M).group(1).strip()
+    else:
+        expected = platform.processor() or platform.machine()
+    assert records.cpu_model() == expected
+
+
+def _complete_record():
+    return {"commit": "0" * 40, "dirty": False, "package_sha256": "a" * 64, "chapter_sha256": "b" * 64,
+            "versions": {"representations": "3", "generator": "1.4", "torch": "2.4", "numpy": "2.0"},
+            "machine": {"cpu_model": "a CPU", "cpu_count": 2, "torch_threads": 1}}
+
+
+def test_missing_provenance_names_each_missing_field():
+    record = _complete_record()
+    assert records.missing_provenance(record) == []
+    del record["commit"], record["machine"]["torch_threads"], record["versions"]["representations"]
+    assert records.missing_provenance(record) == ["commit", "versions.representations", "machine.torch_threads"]
+    assert len(records.missing_provenance({})) == len(records.PROVENANCE)
+
+
+def test_summary_gives_mean_and_sample_sd_over_seeds():
+    runs = [{"seed": s, "parameters": 10, "train_seconds": t, "metrics": {"acc": a}, "bars": {"acc": 0.5},
+             "passed": True} for s, t, a in ((2, 30.0, 1.0), (0, 10.0, 0.8), (1, 20.0, 0.9))]
+    summary = records.summarise(runs)
+    assert summary["seeds"] == [0, 1, 2] and summary["passed"]
+    assert summary["train_seconds"] == pytest.approx((20.0, 10.0))
+    assert summary["metrics"]["acc"] == pytest.approx((0.9, 0.1))
+    assert not records.summarise([{**runs[0], "passed": False}, runs[1]])["passed"]
+
+
+def test_records_ship_with_the_package_and_another_file_can_be_read(tmp_path):
+    assert records.load_records() == json.loads(COMPARISON.read_text())
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"runs": {}}))
+    assert records.load_records(path) == {"runs": {}}
+    with pytest.raises(ValueError, match="run `python benchmarks/model_comparison.py`"):
+        records.load_records(tmp_path / "none.json")
+
+
+def test_state_hash_is_the_documented_digest_and_sees_one_rounding_step():
+    model = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.fill_(0.0)
+    expected = hashlib.sha256(b"weight torch.float32 (1, 1)\n" + np.float32(1.0).tobytes()
+                              + b"bias torch.float32 (1,)\n" + np.float32(0.0).tobytes()).hexdigest()
+    assert records.state_sha256(model) == expected
+    with torch.no_grad():
+        model.weight.copy_(torch.nextafter(model.weight, torch.tensor(2.0)))  # one float32 step up
+    assert records.state_sha256(model) != expected
+
+
+def test_state_hash_covers_buffers_and_is_equal_for_equal_weights():
+    torch.manual_seed(0)
+    a = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    torch.manual_seed(0)
+    b = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    assert records.state_sha256(a) == records.state_sha256(b)
+    b[1].running_mean += 1.0
+    assert records.state_sha256(a) != records.state_sha256(b)
