@@ -33,7 +33,7 @@ from mirbook.checks import (
     check_positive_int,
     check_sample_rate,
 )
-from mirbook.spectral_sums import BandSums
+from mirbook.spectral_sums import BandSums, thread_policy
 
 #: Version of how the modules below compute their values. Bump it with any change that alters the
 #: output of a frontend without changing its weights (framing, padding, chunking, magnitude), so
@@ -141,8 +141,9 @@ class STFT(nn.Module):
                 "win_length": self.win_length, "power": self.power, "center": self.center, "pad_mode": self.pad_mode}
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        chunks = [spec if self.power is None else _magnitude(spec, self.power) for spec in self.spectra(waveform)]
-        return torch.cat(chunks, dim=1).transpose(1, 2)
+        with thread_policy(waveform):
+            chunks = [spec if self.power is None else _magnitude(spec, self.power) for spec in self.spectra(waveform)]
+            return torch.cat(chunks, dim=1).transpose(1, 2)
 
     def spectra(self, waveform: torch.Tensor) -> Iterator[torch.Tensor]:
         """The complex spectra ``(batch, frames, n_fft // 2 + 1)`` of consecutive runs of frames.
@@ -296,6 +297,10 @@ class MelSpectrogram(nn.Module):
                 "mel_scale": self.mel_scale, "norm": self.norm, "center": stft["center"], "pad_mode": stft["pad_mode"]}
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        with thread_policy(waveform):
+            return self._bands(waveform)
+
+    def _bands(self, waveform: torch.Tensor) -> torch.Tensor:
         spectra = self.stft.spectra(waveform)
         head = next(spectra)
         spectra = itertools.chain([head], spectra)
@@ -399,7 +404,8 @@ class CQT(nn.Module):
         """Squared magnitudes ``(batch, n_bins, frames)``: the CQT before its square root (Chroma folds it)."""
         x = as_waveform_batch(waveform, min_samples=self.hop_length, finite=False).to(self.frequencies.dtype)
         buffers = dict(self.named_buffers(recurse=False))
-        return torch.cat([cqt_engine.cqt_power(clips, self._plan, buffers) for clips in self._plan.chunks(x)])
+        with thread_policy(x):
+            return torch.cat([cqt_engine.cqt_power(clips, self._plan, buffers) for clips in self._plan.chunks(x)])
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         power = self.power(waveform)
@@ -485,10 +491,11 @@ class Chroma(nn.Module):
         return chroma / torch.where(length < tiny, torch.ones_like(length), length)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        power = self.cqt.power(waveform)
-        magnitude = power.sqrt() if power.requires_grad else power.sqrt_()
-        # fold() with frames as the rows of the product
-        return self._normalise((magnitude.transpose(1, 2) @ self.fold_matrix.T).transpose(1, 2))
+        with thread_policy(waveform):
+            power = self.cqt.power(waveform)
+            magnitude = power.sqrt() if power.requires_grad else power.sqrt_()
+            # fold() with frames as the rows of the product
+            return self._normalise((magnitude.transpose(1, 2) @ self.fold_matrix.T).transpose(1, 2))
 
 
 class LogCompression(nn.Module):

@@ -1,4 +1,5 @@
-"""Compiled CPU loops (numba) for the mel band sums (Eq. 3) and the CQT's squared magnitudes (Eq. 4).
+"""Compiled CPU loops (numba) for the mel band sums (Eq. 3) and the CQT's squared magnitudes (Eq. 4),
+and the thread policy of the representations' CPU work.
 
 Each serves the CPU, float32, no-autograd case of one representation in
 :mod:`mirbook.representations`; autograd, CUDA and float64 keep torch's operations, and tests
@@ -11,11 +12,19 @@ Chapter: "MIR problems and audio representations".
   over its own bins, straight into the ``(batch, bands, frames)`` output.
 * :func:`squared_magnitudes`: ``re ** 2 + im ** 2`` of a CQT product's columns into a few rows of
   the output, where torch's elementwise operations pay per short row.
+* :func:`threads_for`: a representation's CPU call runs its torch operations and these loops on
+  one thread below :data:`THREADED_MIN_SAMPLES` input samples, and otherwise on no more threads
+  than there are free cores (:func:`free_cores`). torch's threads wait for each other at the end
+  of every operation, so a thread whose core another process holds stalls the rest:
+  ``benchmarks/threads.py`` measures the cost and the policy (``benchmarks/results/threads.md``).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import math
+import os
 
 import numba
 import numpy as np
@@ -72,6 +81,84 @@ def _squared_magnitudes(products, target, first, first_row, end_row):
 
 
 _POOLS: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+
+#: Input samples (all clips of a call together) below which a representation runs on one thread:
+#: below it a second thread saves little even on an idle machine and risks the waits above.
+THREADED_MIN_SAMPLES = 2**20
+
+
+def _own_running() -> int:
+    """Threads of this process that are running or runnable now (Linux ``/proc``; else 1)."""
+    count = 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 1
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/stat", "rb") as stat:
+                line = stat.read()
+        except OSError:  # the thread ended meanwhile
+            continue
+        count += line[line.rindex(b")") + 2 : line.rindex(b")") + 3] == b"R"
+    return max(count, 1)
+
+
+def _runnable() -> int | None:
+    """Tasks running or runnable on the whole machine now, this thread included (Linux; else None)."""
+    try:
+        with open("/proc/loadavg") as loadavg:
+            return int(loadavg.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def free_cores() -> int:
+    """Usable cores that no other process is running on now.
+
+    Linux counts the runnable tasks of the whole machine in ``/proc/loadavg``; those of other
+    processes, as a share of the machine's cores, are subtracted from the cores this process may
+    use (``os.sched_getaffinity``). Elsewhere every usable core counts as free.
+    """
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    runnable = _runnable()
+    if runnable is None:
+        return usable
+
+    def free(others: int) -> int:
+        return max(0, usable - math.ceil(others * usable / (os.cpu_count() or usable)))
+
+    # besides this thread, at most torch's other threads (spinning after an operation) are ours
+    fewest, most = free(runnable - 1), free(max(0, runnable - torch.get_num_threads()))
+    return fewest if fewest == most else free(max(0, runnable - _own_running()))
+
+
+def threads_for(n_samples: int) -> int:
+    """Threads for a representation's CPU call on ``n_samples`` input samples: 1 below
+    :data:`THREADED_MIN_SAMPLES`, else ``torch.get_num_threads()`` capped at :func:`free_cores` (at least 1)."""
+    threads = torch.get_num_threads()
+    if threads == 1 or n_samples < THREADED_MIN_SAMPLES:
+        return 1
+    return max(1, min(threads, free_cores()))
+
+
+@contextlib.contextmanager
+def thread_policy(x):
+    """Run the block with torch (and so the loops here) on :func:`threads_for` threads when the
+    waveform ``x`` (a tensor or an array) is on the CPU; torch's thread count is restored after."""
+    previous = torch.get_num_threads()
+    if previous == 1 or (isinstance(x, torch.Tensor) and x.device.type != "cpu"):
+        yield
+        return
+    threads = threads_for(x.numel() if isinstance(x, torch.Tensor) else np.size(x))
+    if threads == previous:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _in_threads(loop, args: tuple, n_rows: int, *, min_rows: int) -> None:

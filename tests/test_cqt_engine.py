@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import copy
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from test_representations import EXACT, SIGNALS, default, edge_frames
 
-from mirbook import cqt_engine
+from mirbook import cqt_engine, spectral_sums
 from mirbook.representations import CQT, STFT, Chroma, MelSpectrogram
 
 
@@ -163,3 +164,85 @@ def test_cqt_decimation_plans_agree(monkeypatch, options):
     scale, edges = reference.abs().max(), edge_frames(chosen)
     assert (ours - reference)[..., edges:-edges].abs().max() <= 1e-5 * scale
     assert (ours - reference).abs().max() <= 1e-3 * scale
+
+
+@pytest.fixture
+def three_threads():
+    """torch on three threads for the test (the module runs on one), restored after."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield
+    torch.set_num_threads(previous)
+
+
+def spy_threads(monkeypatch) -> list[int]:
+    """torch's thread count at every FFT of the STFT and every compiled loop's call, in order."""
+    seen: list[int] = []
+    rfft, in_threads = torch.fft.rfft, spectral_sums._in_threads
+
+    def counting_rfft(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return rfft(*args, **kwargs)
+
+    def counting_in_threads(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return in_threads(*args, **kwargs)
+
+    monkeypatch.setattr(torch.fft, "rfft", counting_rfft)
+    monkeypatch.setattr(spectral_sums, "_in_threads", counting_in_threads)
+    return seen
+
+
+@pytest.mark.parametrize("cls", [STFT, MelSpectrogram, CQT, Chroma], ids=["stft", "mel", "cqt", "chroma"])
+def test_a_short_input_runs_on_one_thread_with_one_thread_values(monkeypatch, three_threads, cls):
+    """Below THREADED_MIN_SAMPLES a call's torch operations and loops run on one thread, whatever
+    torch's setting (three here), and give the one-thread values bit for bit; the setting is
+    restored after the call, also after a refused input."""
+    y = torch.from_numpy(np.stack([SIGNALS["chords"], SIGNALS["noise"][: len(SIGNALS["chords"])]]))
+    assert y.numel() < spectral_sums.THREADED_MIN_SAMPLES
+    module = default(cls)
+    seen = spy_threads(monkeypatch)
+    with torch.no_grad():
+        ours = module(y)
+    assert seen and set(seen) == {1}, seen
+    assert torch.get_num_threads() == 3
+    monkeypatch.undo()
+    torch.set_num_threads(1)
+    with torch.no_grad():
+        assert torch.equal(ours, module(y))
+    torch.set_num_threads(3)
+    with pytest.raises(ValueError, match="finite"):
+        module(torch.full_like(y, float("nan")))
+    assert torch.get_num_threads() == 3
+
+
+@pytest.mark.parametrize(("free", "expected"), [(0, 1), (1, 1), (2, 2), (8, 3)])
+def test_a_long_input_uses_at_most_the_free_cores(monkeypatch, three_threads, free, expected):
+    """Above the threshold a call takes torch's threads (three) but no more than the free cores."""
+    monkeypatch.setattr(spectral_sums, "free_cores", lambda: free)
+    monkeypatch.setattr(spectral_sums, "THREADED_MIN_SAMPLES", 1000)
+    seen = spy_threads(monkeypatch)
+    with torch.no_grad():
+        default(MelSpectrogram)(torch.from_numpy(SIGNALS["noise"]))
+    assert seen and set(seen) == {expected}, seen
+    assert spectral_sums.threads_for(999) == 1 and spectral_sums.threads_for(1000) == expected
+    assert torch.get_num_threads() == 3
+
+
+@pytest.mark.parametrize(("runnable", "own", "expected"), [(1, 1, 2), (2, 1, 1), (2, 2, 2), (3, 2, 1), (9, 1, 0)])
+def test_free_cores_counts_the_other_processes_runnable_tasks(monkeypatch, three_threads, runnable, own, expected):
+    """On two usable cores: runnable tasks of the machine (this thread included) minus this
+    process's own running threads are other processes' work, one core each."""
+    monkeypatch.setattr(spectral_sums.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(spectral_sums.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(spectral_sums, "_runnable", lambda: runnable)
+    monkeypatch.setattr(spectral_sums, "_own_running", lambda: own)
+    assert spectral_sums.free_cores() == expected
+
+
+def test_own_running_threads_include_the_caller():
+    """The calling thread is running while it reads /proc, so it counts itself (Linux)."""
+    if not Path("/proc/self/task").is_dir():
+        pytest.skip("needs Linux /proc")
+    assert 1 <= spectral_sums._own_running() <= len(list(Path("/proc/self/task").iterdir()))
+    assert spectral_sums._runnable() >= 1
