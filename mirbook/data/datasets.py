@@ -13,7 +13,8 @@ Features are computed once per song with the caller's frontend (any module with 
 in batches, and cached on disk (``mirbook.data.cache``); epochs only slice them. Splits are
 deterministic and never share a song. Each dataset gives per-song access for evaluation
 (:meth:`song`, :meth:`song_items`) and :meth:`example` (audio and annotations to play and plot).
-``source`` names where the songs come from (:data:`SOURCES`: the synthetic world, the real
+``source`` names where the songs come from (:data:`SOURCES`: the synthetic world, the
+out-of-world pieces of ``mirbook.data.out_of_world``, the real
 datasets of ``mirbook.data.real``) or is a :class:`~mirbook.data.sources.Source` object.
 A track that cannot be read (an unreadable or empty audio file, a malformed annotation file)
 stops the whole split with a ValueError naming the track and its files; no file is skipped, so a
@@ -31,6 +32,7 @@ from torch.utils.data import Dataset
 
 from mirbook.checks import check_frontend, check_positive_int
 from mirbook.data.cache import ArrayCache, default_cache_dir, load_features
+from mirbook.data.out_of_world import OutOfWorld
 from mirbook.data.real import GTZAN, GuitarSet, Jamendo, MagnaTagATune
 from mirbook.data.song import Song
 from mirbook.data.sources import Source, SyntheticWorld, TrackRef, check_split
@@ -40,7 +42,8 @@ from mirbook.vocab import CHORD_CHROMA, NO_KEY, check_tag_names, chord_index, ke
 __all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "SongItem", "NO_KEY", "SOURCES", "make_source"]
 
 #: The names ``source="..."`` accepts and the :class:`~mirbook.data.sources.Source` classes they build.
-SOURCES: dict[str, type[Source]] = {cls.name: cls for cls in (SyntheticWorld, GuitarSet, Jamendo, MagnaTagATune, GTZAN)}
+SOURCES: dict[str, type[Source]] = {cls.name: cls for cls in (SyntheticWorld, OutOfWorld, GuitarSet, Jamendo,
+                                                                MagnaTagATune, GTZAN)}
 
 _CHROMA_TABLE = torch.tensor(CHORD_CHROMA)
 
