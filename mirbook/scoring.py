@@ -3,13 +3,16 @@
 The runners here drive a model over every song or clip of a split, in evaluation mode, and hand
 its outputs to the metrics of ``mirbook.evaluate``: :func:`score_chord_model` (deep chroma
 chapter), :func:`voice_probabilities` and :func:`score_voice_model` (voice chapters),
-:func:`score_tagger` (tagger chapters).
+:func:`score_tagger` (tagger chapters). :func:`choose_template_settings` tunes the template-chord
+baseline for itself on validation songs, and :func:`grid_edge` says whether a choice sits at the
+edge of its grid (deep chroma chapter).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import librosa
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
@@ -23,9 +26,10 @@ from mirbook.evaluate import (
     evaluate_voicing,
 )
 from mirbook.runtime import evaluation_mode
-from mirbook.vocab import KEY_LABELS, NO_KEY
+from mirbook.vocab import KEY_LABELS, NO_KEY, chord_templates
 
-__all__ = ["score_chord_model", "voice_probabilities", "score_voice_model", "score_tagger"]
+__all__ = ["score_chord_model", "voice_probabilities", "score_voice_model", "score_tagger",
+           "template_similarities", "choose_template_settings", "grid_edge"]
 
 
 def _song_items(dataset, *, what: str) -> list:
@@ -108,3 +112,65 @@ def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
                                    [KEY_LABELS[k] for k in key_estimates[known].tolist()])
         result.update({f"Key {name}": value for name, value in key_scores.items()})
     return result
+
+
+def template_similarities(audio, sample_rate: int, *, hop_length: int = 2048) -> np.ndarray:
+    """``(25, frames)`` cosine similarity of each frame's CQT chroma with the 24 triad templates.
+
+    The scores ``mirbook.data.baselines.template_chords`` reads (row 0, 'N', is zero here: the
+    baseline puts its ``no_chord`` constant there), computed once per song so that
+    :func:`choose_template_settings` can try many settings (deep chroma chapter).
+    """
+    chroma = librosa.feature.chroma_cqt(y=np.asarray(audio, dtype=np.float32), sr=sample_rate, hop_length=hop_length)
+    chroma = chroma / (np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9)
+    return chord_templates() @ chroma
+
+
+def choose_template_settings(songs: Sequence, *, hop_length: int = 2048,
+                             no_chords: Sequence[float] = (0.5, 0.55, 0.575, 0.6, 0.625, 0.65, 0.7, 0.8),
+                             smooths: Sequence[int] = (1, 3, 5, 7, 9, 11, 13, 15, 21, 31),
+                             sharpness: float = 20.0) -> tuple[float, int, np.ndarray]:
+    """``(no_chord, smooth, wcsr)``: the template baseline's settings with the best majmin WCSR on ``songs``.
+
+    ``songs``: validation songs with ``audio``, ``sample_rate`` and ``chords`` (a
+    ``mirbook.data.Song``). Every pair of a 'no chord' score in ``no_chords`` and a smoothing
+    length in ``smooths`` (frames) decodes the songs as ``template_chords(audio, sample_rate,
+    hop_length=..., no_chord=..., sharpness=..., smooth=...)`` does; ``wcsr[i, j]`` is the
+    majmin WCSR of ``(no_chords[i], smooths[j])``, and the first best pair in grid order wins.
+    The baseline tuned for itself, as the model is (deep chroma chapter, paper Section 2.1).
+    """
+    if len(songs) == 0:
+        raise ValueError("choose_template_settings needs at least one validation song; got none")
+    if len(no_chords) == 0 or len(smooths) == 0:
+        raise ValueError(f"no_chords and smooths must be non-empty grids; got {no_chords!r} and {smooths!r}")
+    similarities = [template_similarities(song.audio, song.sample_rate, hop_length=hop_length) for song in songs]
+    references = [song.chords for song in songs]
+    wcsr = np.zeros((len(no_chords), len(smooths)))
+    for i, no_chord in enumerate(no_chords):
+        posteriors = []
+        for scores in similarities:
+            scores = scores.copy()
+            scores[0] = no_chord
+            p = np.exp(sharpness * (scores - scores.max(axis=0, keepdims=True)))
+            posteriors.append(p / p.sum(axis=0, keepdims=True))
+        for j, smooth in enumerate(smooths):
+            estimates = [decode_chords(p, sample_rate=song.sample_rate, hop_length=hop_length, smooth=smooth)
+                         for p, song in zip(posteriors, songs)]
+            wcsr[i, j] = evaluate_chords(references, estimates)["majmin"]
+    i, j = np.unravel_index(np.argmax(wcsr), wcsr.shape)
+    return float(no_chords[i]), int(smooths[j]), wcsr
+
+
+def grid_edge(value, grid: Sequence) -> str | None:
+    """``"lowest"`` or ``"highest"`` when ``value`` is the smallest or largest of ``grid``, else None.
+
+    A choice at the edge of its grid may have its optimum outside it: widen the grid (deep
+    chroma chapter; the voice chapters' median filters).
+    """
+    if value not in grid:
+        raise ValueError(f"{value!r} is not one of the grid's values {list(grid)!r}")
+    if len(grid) > 1 and value == min(grid):
+        return "lowest"
+    if len(grid) > 1 and value == max(grid):
+        return "highest"
+    return None

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
+from mirbook.data.baselines import template_chords
 from mirbook.data.datasets import VoiceExcerpts
 from mirbook.evaluate import (
     choose_voicing_settings,
@@ -18,6 +19,8 @@ from mirbook.evaluate import (
 )
 from mirbook.models import MODELS
 from mirbook.scoring import (
+    choose_template_settings,
+    grid_edge,
     score_chord_model,
     score_tagger,
     score_voice_model,
@@ -128,3 +131,60 @@ def test_scoring_helpers_reject_wrong_datasets():
     empty = types.SimpleNamespace(song_items=lambda: [])
     with pytest.raises(ValueError, match="no songs"):
         score_chord_model(model, empty)
+
+
+_NOTES = {"C:maj": (261.63, 329.63, 392.00), "A:min": (220.00, 261.63, 329.63)}
+
+
+def _chord_song(labels, seconds, sample_rate=22050):
+    """A song of sine-tone triads ('N': white noise), ``seconds`` per label, annotated with exactly those labels."""
+    n = int(seconds * sample_rate)
+    t = np.arange(n) / sample_rate
+    noise = np.random.default_rng(0).uniform(-0.5, 0.5, n)
+    audio = np.concatenate([noise if label == "N" else sum(np.sin(2 * np.pi * f * t) for f in _NOTES[label]) / 3
+                            for label in labels])
+    intervals = np.array([[k * seconds, (k + 1) * seconds] for k in range(len(labels))])
+    return types.SimpleNamespace(audio=audio.astype(np.float32), sample_rate=sample_rate,
+                                 chords=(intervals, list(labels)))
+
+
+def test_choose_template_settings_scores_every_setting_as_template_chords_does():
+    songs = [_chord_song(["C:maj", "N", "A:min", "C:maj"], 1.0),
+             _chord_song(["A:min", "C:maj", "N", "C:maj", "A:min", "N"], 0.5)]
+    no_chords, smooths = (0.3, 0.6), (1, 9)
+    no_chord, smooth, wcsr = choose_template_settings(songs, hop_length=1024, no_chords=no_chords, smooths=smooths)
+    references = [song.chords for song in songs]
+    expected = np.array([[evaluate_chords(references, [template_chords(song.audio, song.sample_rate, hop_length=1024,
+                                                                       no_chord=c, smooth=s) for song in songs])["majmin"]
+                          for s in smooths] for c in no_chords])
+    assert wcsr == pytest.approx(expected, abs=1e-12)
+    i, j = np.unravel_index(np.argmax(expected), expected.shape)
+    assert (no_chord, smooth) == (no_chords[i], smooths[j])
+
+
+def test_choose_template_settings_finds_the_settings_known_by_construction():
+    # White noise has a flat chroma, about 0.5 cosine similarity with every triad: a 'no chord'
+    # score of 0.3 labels it a triad (the noise, a third of the song, is all wrong), 0.6 labels
+    # it 'N' and still loses to a clean triad (about 1). Chords that change every 0.5 s are
+    # smeared by a 31-frame (1.4 s) average.
+    songs = [_chord_song(["C:maj", "A:min"] * 4 + ["N"] * 4, 0.5)]
+    no_chord, smooth, wcsr = choose_template_settings(songs, hop_length=1024, no_chords=(0.3, 0.6),
+                                                      smooths=(31, 1))
+    assert (no_chord, smooth) == (0.6, 1)
+    assert wcsr[1, 1] > 0.9 and wcsr[0, 1] <= 4 / 6 + 1e-9 and wcsr[1, 0] < 0.7
+
+
+def test_choose_template_settings_refuses_empty_inputs():
+    with pytest.raises(ValueError, match="at least one validation song"):
+        choose_template_settings([])
+    with pytest.raises(ValueError, match="non-empty grids"):
+        choose_template_settings([_chord_song(["C:maj"], 1.0)], smooths=())
+
+
+def test_grid_edge_names_the_edge_a_choice_sits_on():
+    assert grid_edge(1, (1, 3, 5)) == "lowest"
+    assert grid_edge(5, (3, 1, 5)) == "highest"
+    assert grid_edge(3, (1, 3, 5)) is None
+    assert grid_edge(0.6, (0.6,)) is None
+    with pytest.raises(ValueError, match="not one of the grid"):
+        grid_edge(7, (1, 3, 5))
