@@ -26,9 +26,9 @@ __all__ = ["gpu_timing", "gpu_timing_sentence", "load_records", "summarise", "ch
 
 # Where a comparison record comes from: (section of the record or None for the top level, field).
 PROVENANCE = ((None, "commit"), (None, "dirty"), (None, "package_sha256"), (None, "chapter_sha256"),
-              ("versions", "representations"), ("versions", "generator"), ("versions", "torch"),
-              ("versions", "numpy"), ("machine", "cpu_model"), ("machine", "cpu_count"),
-              ("machine", "torch_threads"))
+              (None, "state_sha256"), ("versions", "representations"), ("versions", "generator"),
+              ("versions", "torch"), ("versions", "numpy"), ("machine", "cpu_model"),
+              ("machine", "cpu_count"), ("machine", "torch_threads"))
 
 
 @cache

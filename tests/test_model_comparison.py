@@ -8,10 +8,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 import torch
 
-from mirbook.records import (PROVENANCE, chapter_fingerprint, cpu_model, missing_provenance, package_sha256,
+from mirbook.records import (chapter_fingerprint, cpu_model, missing_provenance, package_sha256,
                              state_sha256)
 from mirbook.representations import REPRESENTATION_VERSION
 
@@ -61,7 +60,7 @@ def _repository(root):
     (root / "mirbook" / "a.py").write_text("x = 1\n")
     (root / "other.txt").write_text("elsewhere\n")
     chapter = _chapter(root / "book" / "models" / "tiny.ipynb", [
-        nbformat.v4.new_code_cell("import torch\ntorch.set_num_threads(2)"),
+        nbformat.v4.new_code_cell("import torch\ntorch.set_num_threads(3)"),
         nbformat.v4.new_code_cell("SEED = 0", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(TINY_MODEL + "torch.manual_seed(SEED)\nmodel = Model(2, 1)\n"
                                   "RESULTS = {'model': 'tiny', 'seed': SEED, 'metrics': {'score': 0.5 + SEED}}")])
@@ -91,10 +90,10 @@ def test_a_record_says_where_it_comes_from(tmp_path, monkeypatch):
     monkeypatch.setattr(mc, "CHAPTERS", chapter.parent)
     before = package_sha256()
     record = mc.run_chapter("tiny", 3, timeout=120)
-    assert missing_provenance(record) == [] and len(PROVENANCE) == 11
+    assert missing_provenance(record) == []
     assert record["seed"] == 3 and record["metrics"] == {"score": 3.5} and record["config"] == {"width": 3}
     assert record["commit"] == _git(tmp_path, "rev-parse", "HEAD") and record["dirty"] is False
-    assert record["machine"]["torch_threads"] == 2  # what the chapter set, read in its kernel
+    assert record["machine"]["torch_threads"] == 3  # what the chapter set (not the default), read in its kernel
     # the mirbook the kernel imported (before or after: a checkout may be edited meanwhile)
     assert record["package_sha256"] in {before, package_sha256()}
     assert record["chapter_sha256"] == chapter_fingerprint(chapter)
@@ -112,9 +111,11 @@ def test_a_record_says_where_it_comes_from(tmp_path, monkeypatch):
 SHORT = {"EPOCHS": 1, "N_SONGS": {"train": 2, "valid": 1, "test": 1}, "SEED": 0}
 
 
-def test_a_short_chapter_configuration_gives_the_same_metrics_in_two_fresh_kernels():
+def test_a_short_chapter_configuration_gives_the_same_metrics_in_two_fresh_kernels(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # the kernels inherit it: the CPU path, as the records
     path = mc.CHAPTERS / "deep_chroma.ipynb"
     first, second = (mc.execute_chapter(path, SHORT, timeout=600) for _ in range(2))
+    assert first["error"] is None or first["error"].startswith("AssertionError"), first["error"]  # bars only
     if first["package_sha256"] != second["package_sha256"]:
         pytest.skip("mirbook's code changed between the two runs (a checkout being edited)")
     assert first["torch_threads"] == second["torch_threads"] == 1  # the chapter pins one thread on CPU

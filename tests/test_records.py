@@ -106,6 +106,7 @@ def test_cpu_model_is_the_model_name_of_proc_cpuinfo():
 
 def _complete_record():
     return {"commit": "0" * 40, "dirty": False, "package_sha256": "a" * 64, "chapter_sha256": "b" * 64,
+            "state_sha256": "c" * 64,
             "versions": {"representations": "3", "generator": "1.4", "torch": "2.4", "numpy": "2.0"},
             "machine": {"cpu_model": "a CPU", "cpu_count": 2, "torch_threads": 1}}
 
