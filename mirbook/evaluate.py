@@ -6,7 +6,9 @@
 - Singing voice (Conv2D and BRNN voice chapters): frame probabilities -> optional median
   filter -> threshold (both picked on validation data by :func:`choose_voicing_settings`) ->
   ``mir_eval.melody.voicing_measures`` plus frame accuracy, precision and F-measure
-  (:func:`evaluate_voicing`); :func:`voiced_intervals` gives the mir_eval-style intervals.
+  (:func:`evaluate_voicing`); :func:`voiced_intervals` gives the mir_eval-style intervals, and
+  :func:`energy_scores` turns a mix's frame loudness into scores of the same kind (the
+  conventional baseline the two chapters tune and score exactly like their networks).
 - Key (tagger chapters): ``mir_eval.key.evaluate``'s weighted score, averaged (:func:`evaluate_keys`).
 - Tags (tagger chapters): macro ROC-AUC and PR-AUC with scikit-learn (:func:`evaluate_tags`).
   mir_eval has no tagging metric: it scores *annotations* against references (beats, chords,
@@ -24,6 +26,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
+import librosa
 import mir_eval
 import numpy as np
 import torch
@@ -31,7 +34,7 @@ from scipy.ndimage import median_filter as _median_filter
 from scipy.ndimage import uniform_filter1d
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from mirbook.checks import check_intervals, check_positive_int
+from mirbook.checks import as_waveform_batch, check_intervals, check_positive_int
 from mirbook.frames import intervals_to_frames, merge_frame_labels
 from mirbook.vocab import CHORD_LABELS
 
@@ -43,6 +46,9 @@ __all__ = [
     "evaluate_voicing",
     "choose_voicing_threshold",
     "choose_voicing_settings",
+    "energy_scores",
+    "voicing_baselines",
+    "voicing_table",
     "evaluate_keys",
     "evaluate_tags",
 ]
@@ -231,6 +237,88 @@ def choose_voicing_settings(references: Sequence, probabilities: Sequence, *, sa
         choices.append((accuracy, median, threshold))
     accuracy, median, threshold = max(choices)
     return threshold, median, accuracy
+
+
+def energy_scores(audio, *, hop_length: int, frame_length: int = 1024, floor_db: float = -60.0) -> np.ndarray:
+    """Frame loudness of a mono signal as voicing scores ``(frames,)`` in [0, 1] (voice chapters' baseline).
+
+    The RMS of centred frames (``librosa.feature.rms``, frame ``i`` centred on sample
+    ``i * hop_length``) in dB below the loudest frame, mapped linearly from ``floor_db`` (and
+    quieter) to 0 up to 0 dB to 1. A score above ``t`` is then exactly the decision of
+    ``mirbook.data.baselines.energy_voicing`` with ``threshold_db = floor_db * (1 - t)``, so the
+    energy detector on the *mix* takes the same median filter, threshold search
+    (:func:`choose_voicing_settings`) and scores (:func:`evaluate_voicing`) as a network.
+    """
+    batch = as_waveform_batch(np.asarray(audio, dtype=np.float32), min_samples=2, name="audio")
+    if batch.shape[0] != 1:
+        raise ValueError(f"audio must be one mono signal (samples,); got a batch of {batch.shape[0]}")
+    hop_length = check_positive_int(hop_length, "hop_length (samples)")
+    frame_length = check_positive_int(frame_length, "frame_length (samples)")
+    if not floor_db < 0:
+        raise ValueError(f"floor_db must be negative (dB below the loudest frame); got {floor_db!r}")
+    rms = librosa.feature.rms(y=batch[0].numpy(), frame_length=frame_length, hop_length=hop_length)[0]
+    peak = rms.max()
+    if peak <= 0:
+        return np.zeros(len(rms))
+    db = 20 * np.log10(np.maximum(rms, 1e-12) / peak)
+    return np.clip(1.0 - db / floor_db, 0.0, 1.0)
+
+
+def voicing_baselines(valid_songs: Sequence, test_songs: Sequence, *, sample_rate: int, hop_length: int,
+                      median_filters: Sequence[int] = (1, 17, 33, 65, 129, 257, 513),
+                      candidates: Sequence[float] | None = None,
+                      floor_db: float = -60.0) -> tuple[dict[str, dict[str, float]], dict]:
+    """Conventional and trivial voice detectors on the test songs, beside a network (voice chapters).
+
+    ``valid_songs`` / ``test_songs``: one ``(mono audio, voiced intervals (n, 2))`` pair per song.
+    The energy detector on the mix (:func:`energy_scores`, ``floor_db``) gets its threshold
+    (``candidates``, default 0.02 ... 0.98) and median filter (frames) from the validation songs
+    with :func:`choose_voicing_settings`, like the networks. Returns ``(rows, choice)``: rows
+    name -> :func:`evaluate_voicing` scores for "energy on the mix", "every frame voiced" and
+    "no frame voiced"; ``choice`` holds the chosen "threshold", its "threshold_db" below the
+    loudest frame, "median_filter", "valid_accuracy" and "at_edge", the grids whose first or
+    last value was chosen (empty when both choices lie inside their grids).
+    """
+    rate = {"sample_rate": sample_rate, "hop_length": hop_length}
+    candidates = np.round(np.arange(0.02, 0.99, 0.02), 2) if candidates is None else np.asarray(candidates, float)
+    scored = {}
+    for split, songs in (("valid", valid_songs), ("test", test_songs)):
+        if len(songs) == 0:
+            raise ValueError(f"{split}_songs is empty: give one (audio, voiced intervals) pair per song")
+        scored[split] = ([np.asarray(voicing, dtype=float).reshape(-1, 2) for _, voicing in songs],
+                         [energy_scores(audio, hop_length=hop_length, floor_db=floor_db) for audio, _ in songs])
+    threshold, median, valid_accuracy = choose_voicing_settings(*scored["valid"], median_filters=median_filters,
+                                                                candidates=candidates, **rate)
+    references, energy = scored["test"]
+    rows = {"energy on the mix": evaluate_voicing(references, energy, threshold=threshold, median_filter=median,
+                                                  **rate)}
+    with warnings.catch_warnings():  # "no frame voiced" has no voiced estimate, as intended
+        warnings.filterwarnings("ignore", message=".*no voiced frames", category=UserWarning)
+        for name, value in (("every frame voiced", 1.0), ("no frame voiced", 0.0)):
+            rows[name] = evaluate_voicing(references, [np.full(len(p), value) for p in energy], threshold=0.5,
+                                          **rate)
+    at_edge = [name for name, value, grid in (("threshold", threshold, list(candidates)),
+                                              ("median filter", median, list(median_filters)))
+               if value in (min(grid), max(grid))]
+    choice = {"threshold": threshold, "threshold_db": floor_db * (1 - threshold), "median_filter": median,
+              "valid_accuracy": valid_accuracy, "at_edge": at_edge}
+    return rows, choice
+
+
+def voicing_table(rows: dict[str, dict[str, float]]) -> str:
+    """A Markdown table of :func:`evaluate_voicing` scores, one row per detector (voice chapters).
+
+    Columns: frame accuracy, voicing recall, voicing false alarm, precision and F-measure of the
+    voiced class, three decimals; display it with ``IPython.display.Markdown``.
+    """
+    if not rows:
+        raise ValueError("rows is empty: give {detector name: evaluate_voicing scores}")
+    columns = ("Frame Accuracy", "Voicing Recall", "Voicing False Alarm", "Precision", "F-measure")
+    lines = ["| detector | " + " | ".join(c.lower() for c in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    lines += [f"| {name} | " + " | ".join(f"{scores[c]:.3f}" for c in columns) + " |"
+              for name, scores in rows.items()]
+    return "\n".join(lines)
 
 
 def evaluate_keys(references: Sequence[str], estimates: Sequence[str]) -> dict[str, float]:

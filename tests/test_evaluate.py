@@ -9,12 +9,15 @@ from mirbook.evaluate import (
     choose_voicing_settings,
     choose_voicing_threshold,
     decode_chords,
+    energy_scores,
     evaluate_chords,
     evaluate_keys,
     evaluate_tags,
     evaluate_voicing,
     voiced_intervals,
+    voicing_baselines,
     voicing_decisions,
+    voicing_table,
 )
 from mirbook.frames import frame_intervals, intervals_to_frames, merge_frame_labels
 from mirbook.vocab import CHORD_LABELS, chord_index
@@ -236,3 +239,84 @@ def test_enharmonic_keys_are_correct():
     scores = evaluate_keys(["Eb major", "Gb minor", "C major"], ["D# major", "F# minor", "G major"])
     assert scores["Correct"] == pytest.approx(2 / 3)
     assert scores["Weighted Score"] == pytest.approx((1 + 1 + 0.5) / 3)
+
+
+def test_energy_scores_by_hand():
+    """Levels 1, 0.1 and 1e-4 (0, -20 and -80 dB) score 1, 1 - 20/60 and 0 (floored) with floor -60 dB."""
+    y = np.concatenate([np.full(22050, 1.0), np.full(22050, 0.1), np.full(22050, 1e-4)]).astype(np.float32)
+    scores = energy_scores(y, hop_length=512)  # frames of 1024 samples, centred on i * 512
+    assert len(scores) == 1 + len(y) // 512
+    centres = np.arange(len(scores)) * 512
+    for start, end, expected in ((0, 22050, 1.0), (22050, 44100, 2 / 3), (44100, 66150, 0.0)):
+        inside = (centres - 512 >= start) & (centres + 512 <= end)
+        assert inside.sum() > 30
+        np.testing.assert_allclose(scores[inside], expected, atol=1e-5)
+
+
+def test_energy_scores_above_t_are_the_energy_voicing_baseline_at_floor_times_1_minus_t():
+    from mirbook.data.baselines import energy_voicing
+
+    rng = np.random.default_rng(0)
+    envelope = np.repeat(10 ** (rng.uniform(-3, 0, 40)), 2205)  # 40 levels of 0.1 s, 0 to -60 dB
+    y = (envelope * rng.standard_normal(envelope.size)).astype(np.float32)
+    scores = energy_scores(y, hop_length=512, frame_length=512, floor_db=-60.0)
+    for t in (0.25, 0.5, 0.8):
+        ours = voiced_intervals(scores, threshold=t, sample_rate=SR, hop_length=512)
+        theirs = energy_voicing(y, SR, hop_length=512, frame_length=512, threshold_db=-60.0 * (1 - t))
+        assert len(ours) > 1
+        np.testing.assert_allclose(ours, theirs)
+
+
+def _loud_where_voiced(voicing, seconds, rng):
+    """White noise at 0 dB inside the voiced intervals and -20 dB outside them."""
+    t = np.arange(int(seconds * SR)) / SR
+    level = np.where(((t[:, None] >= voicing[:, 0]) & (t[:, None] < voicing[:, 1])).any(axis=1), 0.5, 0.05)
+    return (level * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def test_voicing_baselines_tune_energy_on_validation_and_score_the_trivial_detectors():
+    rng = np.random.default_rng(1)
+    voicings = [np.array([[0.5, 2.0], [3.0, 4.5]]), np.array([[1.0, 3.5]]), np.array([[0.0, 1.5], [4.0, 6.0]])]
+    songs = [(_loud_where_voiced(v, 6.0, rng), v) for v in voicings]
+    rows, choice = voicing_baselines(songs[:2], songs[2:], sample_rate=SR, hop_length=512, median_filters=(1, 5, 9))
+    # a loudness step of 20 dB marks the voice: the energy detector finds it on the test song
+    assert rows["energy on the mix"]["Frame Accuracy"] >= 0.97
+    # the threshold lies between the two levels' scores (1 - 20/60 and 1), its dB as floor * (1 - t)
+    assert 2 / 3 < choice["threshold"] < 1
+    assert choice["threshold_db"] == pytest.approx(-60.0 * (1 - choice["threshold"]))
+    # clean steps: every filter length ties and the tie goes to the longest, the grid's edge
+    assert choice["median_filter"] == 9 and choice["at_edge"] == ["median filter"]
+    # thresholds that tie go to the lowest: 0.7, 0.75 and 0.8 decide the same frames, so 0.7, an edge
+    _, low = voicing_baselines(songs[:2], songs[2:], sample_rate=SR, hop_length=512, median_filters=(1, 5, 9),
+                               candidates=(0.7, 0.75, 0.8))
+    assert low["threshold"] == 0.7 and low["at_edge"] == ["threshold", "median filter"]
+    # trivial detectors: the voiced share of the test frames, computed from the labels
+    n_frames = 1 + int(6.0 * SR) // 512
+    voiced = intervals_to_frames(voicings[2], n_frames, sample_rate=SR, hop_length=512).mean()
+    assert rows["every frame voiced"]["Frame Accuracy"] == pytest.approx(voiced)
+    assert rows["every frame voiced"]["Voicing False Alarm"] == 1.0
+    assert rows["no frame voiced"]["Frame Accuracy"] == pytest.approx(1 - voiced)
+    assert rows["no frame voiced"]["Voicing Recall"] == 0.0
+
+
+def test_energy_baseline_refuses_bad_inputs():
+    with pytest.raises(ValueError, match="floor_db must be negative"):
+        energy_scores(np.ones(4096, dtype=np.float32), hop_length=512, floor_db=0.0)
+    with pytest.raises(ValueError, match="one mono signal"):
+        energy_scores(np.ones((2, 4096), dtype=np.float32), hop_length=512)
+    with pytest.raises(ValueError, match="valid_songs is empty"):
+        voicing_baselines([], [(np.ones(4096), np.zeros((0, 2)))], sample_rate=SR, hop_length=512)
+
+
+def test_voicing_table_is_markdown_with_one_row_per_detector():
+    scores = {"Frame Accuracy": 0.9125, "Voicing Recall": 1.0, "Voicing False Alarm": 0.0004,
+              "Precision": 0.5, "F-measure": 2 / 3}
+    table = voicing_table({"net": scores, "all voiced": scores})
+    assert table.splitlines() == [
+        "| detector | frame accuracy | voicing recall | voicing false alarm | precision | f-measure |",
+        "|---|---:|---:|---:|---:|---:|",
+        "| net | 0.912 | 1.000 | 0.000 | 0.500 | 0.667 |",
+        "| all voiced | 0.912 | 1.000 | 0.000 | 0.500 | 0.667 |",
+    ]
+    with pytest.raises(ValueError, match="rows is empty"):
+        voicing_table({})

@@ -33,10 +33,14 @@ class Conv2dVoiceDetector(ReferenceModel):
 
     Notation: both presets build this 2015 network, whose blocks (``layer_notation``) read
     c2-c2-p2-c2-c2-p2-d1-d1-d1: its max-pooling is 2-D (p2, over frequency and time). The class
-    attribute ``notation`` keeps the tutorial's string c2-c2-p1-c2-c2-p1-c2-p1-d1-d1-d1, which
-    sketches Schlüter's ISMIR 2016 variant (a linear-frequency input, pooling over frequency
-    only, and a fifth convolution spanning all remaining bands); this is the one model whose
-    two strings differ. The dense layers act on the one decision frame of each excerpt, hence d1.
+    attribute ``notation`` keeps the tutorial's string c2-c2-p1-c2-c2-p1-c2-p1-d1-d1-d1, its
+    sketch of Schlüter's ISMIR 2016 network. The author's reimplementation of that network
+    (``arch=ismir2016`` in ``experiments/model.py``, branches ``phd_extra`` and ``unhorse`` of
+    github.com/f0k/ismir2015) reads the same 80 mel bands and keeps the first 3x3 pooling; it
+    replaces the second by a fifth convolution (3 frames by all but 3 of the remaining bands)
+    and a max pooling over 4 bands along frequency only, i.e. c2-c2-p2-c2-c2-c2-p1-d1-d1-d1.
+    This is the one model whose two strings differ. The dense layers act on the one decision
+    frame of each excerpt, hence d1.
 
     ``"cpu"`` preset (the keyword defaults): 80 mel bands from 27.5 Hz to 8 kHz at hop 512 (43
     frames per second), excerpts of 25 frames (0.58 s), 16/16/32/32 filters, dense 64 and 32,
