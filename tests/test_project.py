@@ -64,3 +64,46 @@ def test_the_package_map_lists_every_module_once_and_agrees_with_the_readme():
     assert sorted(in_init) == modules, "mirbook/__init__.py's map must list every module of mirbook once"
     assert [" ".join(line.split()) for line in init.splitlines()] == \
         [" ".join(line.split()) for line in readme.strip().splitlines()], "README's package map differs"
+
+
+WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
+
+
+def _check_workflow(path: Path):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+                           str(path)], capture_output=True, text=True, timeout=120)
+
+
+def test_the_book_workflow_is_valid_against_the_github_workflow_schema(tmp_path):
+    check = _check_workflow(WORKFLOW)
+    assert check.returncode == 0, check.stdout + check.stderr
+    broken = yaml.safe_load(WORKFLOW.read_text())
+    del broken["jobs"]["build"]["runs-on"]  # a job without a runner: the schema must refuse it
+    (tmp_path / "broken.yml").write_text(yaml.safe_dump(broken))
+    assert _check_workflow(tmp_path / "broken.yml").returncode != 0
+
+
+def test_the_book_workflow_builds_with_make_book_and_publishes_that_html():
+    import subprocess
+
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["push"]["branches"] == ["main"] and triggers["push"]["tags"] == ["v*"]
+    assert workflow["permissions"]["pages"] == "write" and workflow["permissions"]["id-token"] == "write"
+    build, deploy = workflow["jobs"]["build"]["steps"], workflow["jobs"]["deploy"]
+    python = next(s["with"]["python-version"] for s in build if s.get("uses", "").startswith("actions/setup-python"))
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert f"python={python}" in environment["dependencies"]  # the CI Python
+    assert [s["run"] for s in build if "run" in s] == ["make book"]
+    upload = next(s for s in build if s.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert [s for s in build].index(upload) > [s.get("run") for s in build].index("make book")
+    assert deploy["needs"] == "build"
+    assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in deploy["steps"])
+    # `make book` runs `jupyter-book build .` without --path-output: the HTML lands in _build/html
+    recipe = subprocess.run(["make", "-n", "book"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+    command = next(line for line in recipe.splitlines() if "jupyter-book" in line and " build ." in line)
+    assert "--path-output" not in command and "--builder" not in command
+    assert upload["with"]["path"] == "_build/html"
