@@ -165,7 +165,7 @@ def grid_edge(value, grid: Sequence) -> str | None:
     """``"lowest"`` or ``"highest"`` when ``value`` is the smallest or largest of ``grid``, else None.
 
     A choice at the edge of its grid may have its optimum outside it: widen the grid (deep
-    chroma chapter; the voice chapters' median filters).
+    chroma chapter).
     """
     if value not in grid:
         raise ValueError(f"{value!r} is not one of the grid's values {list(grid)!r}")
