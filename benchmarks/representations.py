@@ -17,7 +17,7 @@ float32. By default torch runs on one thread, as librosa's FFTs do, and numpy/sc
 mel product in librosa) is held to the same number of threads, so the ratio compares the
 algorithms core for core and stays meaningful on a shared or busy machine (on an
 oversubscribed CPU, multi-threaded kernels wait for each other and lose far more than they
-gain). ``--threads N`` gives torch and the BLAS N threads each. The load average before and
+gain; ``benchmarks/threads.py`` measures it). ``--threads N`` gives torch and the BLAS N threads each. The load average before and
 after the runs is printed: quote it with the ratios.
 """
 
