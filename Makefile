@@ -21,7 +21,8 @@ env: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	@if [ ! -x "$(PY)" ]; then echo "Creating virtual environment in $(ENV_DIR)"; $(PYTHON_FOR_VENV) -m venv "$(ENV_DIR)"; fi
 	"$(PY)" -m pip install --quiet --upgrade "pip>=24"
-	"$(PY)" -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	"$(PY)" -m pip install --quiet -c constraints.txt -e ".[book,test,world]"
+	"$(PY)" -m pip install --quiet --no-deps -c constraints.txt tinysoundfont
 	@touch "$(STAMP)"
 
 # Unit tests and every notebook under book/ (nbval runs each cell; a failed assert fails),
