@@ -1,5 +1,6 @@
 """Tests of what mirbook.train's checkpoint functions say about files that are not checkpoints: each
-error names the file and what was expected and found, and loading never runs code from the file."""
+error names the file and what was expected and found, loading never runs code from the file, and
+the loaded model is moved to the device asked for."""
 
 import os
 import re
@@ -7,6 +8,7 @@ import re
 import pytest
 import torch
 
+from mirbook.models import MODELS
 from mirbook.train import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 
 
@@ -60,3 +62,18 @@ def test_a_config_that_is_not_a_dict_is_reported_with_its_type(tmp_path):
 def test_saving_a_model_outside_the_registry_names_its_class(tmp_path):
     with pytest.raises(ValueError, match=r"MODELS models; got Linear$"):
         save_checkpoint(tmp_path / "x.pt", torch.nn.Linear(2, 2))
+
+
+def test_load_checkpoint_moves_the_model_to_the_device_asked_for(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    model = MODELS["brnn_voice"](hidden=(4,), deltas=False)
+    path = save_checkpoint(tmp_path / "small.pt", model)
+    moves, original = [], type(model).to
+
+    def recording_to(self, *args, **kwargs):
+        moves.append(args[0] if args else kwargs.get("device"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(model), "to", recording_to)
+    loaded, _ = load_checkpoint(path, device="cpu")
+    assert moves == [torch.device("cpu")] and not loaded.training
