@@ -408,8 +408,9 @@ class CQT(nn.Module):
             return torch.cat([cqt_engine.cqt_power(clips, self._plan, buffers) for clips in self._plan.chunks(x)])
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        power = self.power(waveform)
-        return power.sqrt() if power.requires_grad else power.sqrt_()
+        with thread_policy(waveform):
+            power = self.power(waveform)
+            return power.sqrt() if power.requires_grad else power.sqrt_()
 
 
 class Chroma(nn.Module):

@@ -83,7 +83,8 @@ def _squared_magnitudes(products, target, first, first_row, end_row):
 _POOLS: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
 
 #: Input samples (all clips of a call together) below which a representation runs on one thread:
-#: below it a second thread saves little even on an idle machine and risks the waits above.
+#: such a call is a chain of short operations, and one wait for a busy core costs more than a
+#: second thread saves.
 THREADED_MIN_SAMPLES = 2**20
 
 

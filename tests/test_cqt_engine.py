@@ -176,20 +176,19 @@ def three_threads():
 
 
 def spy_threads(monkeypatch) -> list[int]:
-    """torch's thread count at every FFT of the STFT and every compiled loop's call, in order."""
+    """torch's thread count at every FFT of the STFT, every compiled loop's call and the CQT's
+    final square root, in order."""
     seen: list[int] = []
-    rfft, in_threads = torch.fft.rfft, spectral_sums._in_threads
 
-    def counting_rfft(*args, **kwargs):
-        seen.append(torch.get_num_threads())
-        return rfft(*args, **kwargs)
+    def counting(function):
+        def call(*args, **kwargs):
+            seen.append(torch.get_num_threads())
+            return function(*args, **kwargs)
+        return call
 
-    def counting_in_threads(*args, **kwargs):
-        seen.append(torch.get_num_threads())
-        return in_threads(*args, **kwargs)
-
-    monkeypatch.setattr(torch.fft, "rfft", counting_rfft)
-    monkeypatch.setattr(spectral_sums, "_in_threads", counting_in_threads)
+    monkeypatch.setattr(torch.fft, "rfft", counting(torch.fft.rfft))
+    monkeypatch.setattr(spectral_sums, "_in_threads", counting(spectral_sums._in_threads))
+    monkeypatch.setattr(torch.Tensor, "sqrt_", counting(torch.Tensor.sqrt_))
     return seen
 
 
