@@ -49,6 +49,7 @@ __all__ = [
     "energy_scores",
     "voicing_baselines",
     "voicing_table",
+    "baseline_report",
     "evaluate_keys",
     "evaluate_tags",
 ]
@@ -319,6 +320,30 @@ def voicing_table(rows: dict[str, dict[str, float]]) -> str:
     lines += [f"| {name} | " + " | ".join(f"{scores[c]:.3f}" for c in columns) + " |"
               for name, scores in rows.items()]
     return "\n".join(lines)
+
+
+def baseline_report(model_name: str, model_scores: dict[str, float], rows: dict[str, dict[str, float]],
+                    choice: dict) -> str:
+    """Markdown: a network's test scores beside :func:`voicing_baselines`' ``(rows, choice)`` (voice chapters).
+
+    The energy detector's validation choice (and whether it sits at a grid's edge), a
+    :func:`voicing_table` of the network and the three baselines, and one sentence comparing the
+    frame accuracies: the energy detector against the better trivial detector and the network,
+    and the share of the gap between them that loudness closes.
+    """
+    edge = f"at the edge of its grid: {', '.join(choice['at_edge'])}" if choice["at_edge"] else "inside both grids"
+    loud, net = rows["energy on the mix"]["Frame Accuracy"], model_scores["Frame Accuracy"]
+    trivial = max(rows["every frame voiced"]["Frame Accuracy"], rows["no frame voiced"]["Frame Accuracy"])
+    share = (loud - trivial) / (net - trivial) if net != trivial else float("nan")
+    return "\n\n".join([
+        f"Energy detector, chosen on the validation songs: threshold {choice['threshold']:.2f} "
+        f"({choice['threshold_db']:.1f} dB below the loudest frame), median filter {choice['median_filter']} "
+        f"frames, validation frame accuracy {choice['valid_accuracy']:.3f} ({edge}).",
+        voicing_table({model_name: model_scores, **rows}),
+        f"On the test songs the energy detector on the mix decides {loud:.3f} of the frames correctly, "
+        f"{loud - trivial:+.3f} against the better trivial detector ({trivial:.3f}, which needs no audio) "
+        f"and {loud - net:+.3f} against the network ({net:.3f}): loudness closes {share:.0%} of the gap "
+        f"between knowing nothing and the network."])
 
 
 def evaluate_keys(references: Sequence[str], estimates: Sequence[str]) -> dict[str, float]:

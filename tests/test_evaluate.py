@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from mirbook.evaluate import (
+    baseline_report,
     choose_voicing_settings,
     choose_voicing_threshold,
     decode_chords,
@@ -320,3 +321,23 @@ def test_voicing_table_is_markdown_with_one_row_per_detector():
     ]
     with pytest.raises(ValueError, match="rows is empty"):
         voicing_table({})
+
+
+def test_baseline_report_states_the_choice_the_table_and_the_gap_closed():
+    def scores(accuracy):
+        return {"Frame Accuracy": accuracy, "Voicing Recall": 0.5, "Voicing False Alarm": 0.25,
+                "Precision": 0.5, "F-measure": 0.5}
+
+    rows = {"energy on the mix": scores(0.6), "every frame voiced": scores(0.45), "no frame voiced": scores(0.55)}
+    choice = {"threshold": 0.8, "threshold_db": -12.0, "median_filter": 65, "valid_accuracy": 0.577,
+              "at_edge": []}
+    text = baseline_report("net", scores(0.95), rows, choice)
+    head, table, sentence = text.split("\n\n")
+    assert "threshold 0.80 (-12.0 dB below the loudest frame), median filter 65 frames" in head
+    assert "(inside both grids)" in head
+    assert table == voicing_table({"net": scores(0.95), **rows})
+    # by hand: 0.6 - 0.55 = +0.05 over the better trivial detector, 0.6 - 0.95 = -0.35, 0.05 / 0.4 = 12 %
+    assert "decides 0.600 of the frames correctly, +0.050 against the better trivial detector (0.550" in sentence
+    assert "-0.350 against the network (0.950): loudness closes 12% of the gap" in sentence
+    edge = baseline_report("net", scores(0.95), rows, {**choice, "at_edge": ["median filter"]})
+    assert "(at the edge of its grid: median filter)" in edge
