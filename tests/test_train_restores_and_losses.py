@@ -1,6 +1,7 @@
 """Tests of mirbook.train.fit's bookkeeping against hand computations: the per-example mean of the
 training loss, the epoch times, patience with a non-finite epoch, Adam's first step (size ``lr``,
-weight decay, parameters a batch does not use), the documented defaults and argument errors."""
+weight decay, parameters a batch does not use), the documented defaults, argument errors and the
+log of a short run."""
 
 import math
 import time
@@ -157,3 +158,11 @@ def test_argument_errors_name_the_argument_and_the_value():
         fit(_line(), data, epochs=0, **CPU)
     with pytest.raises(ValueError, match=r"^patience \(or None\) must be a positive int; got -1$"):
         fit(_line(), data, patience=-1, **CPU)
+
+
+def test_a_run_of_at_most_25_epochs_logs_the_losses_of_every_epoch(capsys):
+    data = TensorDataset(torch.arange(1.0, 6.0)[:, None])
+    fit(_line(), data, epochs=5, batch_size=4, patience=None, loss_fn=_mean_of_values, device="cpu",
+        progress="log")
+    lines = [line for line in capsys.readouterr().out.splitlines() if ": train loss" in line]
+    assert lines == [f"epoch {epoch}: train loss 3.0000, valid loss nan" for epoch in range(1, 6)]
