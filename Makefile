@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@if [ ! -x "$(PY)" ]; then echo "Creating virtual environment in $(ENV_DIR)"; $(PYTHON_FOR_VENV) -m venv "$(ENV_DIR)"; fi
 	"$(PY)" -m pip install --quiet --upgrade "pip>=24"
 	"$(PY)" -m pip install --quiet -c constraints.txt -e ".[book,test,world]"
+	@# tinysoundfont: the independent SoundFont player tests/test_out_of_world.py compares notes with;
+	@# without its pyaudio (live playback only, never imported; no Linux wheel to install).
 	"$(PY)" -m pip install --quiet --no-deps -c constraints.txt tinysoundfont
 	@touch "$(STAMP)"
 

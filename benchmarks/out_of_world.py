@@ -1,7 +1,7 @@
 """How fast the out-of-world source renders: seconds of audio per CPU second, on one core.
 
 Reads pieces of the out-of-world validation split (music21 corpus, ``mirbook.data.corpus``) and
-plays them with the General MIDI SoundFont (``mirbook.data.soundfont``) as the source does, timing
+plays them with the General MIDI SoundFont (``mirbook.data.soundfont``, numpy) as the source does, timing
 CPU time (``time.process_time``) of the score reading and of the rendering apart. Goal: the
 renderer at least 20x real time on one core. For scale it also times the synthetic world's
 ``render_song`` on songs of the same length. Run: ``python benchmarks/out_of_world.py``.
@@ -23,6 +23,7 @@ import torch  # noqa: E402
 from mirbook.data import render_song  # noqa: E402
 from mirbook.data.corpus import read_score  # noqa: E402
 from mirbook.data.out_of_world import MAX_TEMPO, OutOfWorld, arrangement, render_piece  # noqa: E402
+from mirbook.data.soundfont import render_notes  # noqa: E402
 
 
 def main() -> None:
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--sample-rate", type=int, default=22050)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    render_notes([(0, 60, 0.0, 0.5)], sample_rate=args.sample_rate, duration=1.0, programs={0: 0})  # compile, load
     pieces = OutOfWorld.pieces("valid")[: args.songs]
     read = render = audio = world = 0.0
     for index, piece in enumerate(pieces):

@@ -8,7 +8,7 @@ Information Retrieval". One idea per module (the README's "Package map" lists th
     spectral_sums     compiled CPU loops: the mel's band sums and the CQT's squared magnitudes
     layers            the Figure 8 blocks d1 d2 c1 c2 p1 p2 r1 r2 (Section 4): "Layers", "Deep learning"
     models            the six reference models of Section 5.7, their frontends, augmentation, layer_table: model chapters
-    data              the synthetic music world, sources (the world, real datasets), caches, the task Datasets: "Data"
+    data              the synthetic music world, sources (the world, out-of-world pieces, real datasets), caches, the task Datasets: "Data"
     frames            frame <-> interval conversions between frame-wise outputs and mir_eval: time-varying chapters
     io                atomic writes, .lab files, the checkout folder: checkpoints, caches, predictions
     resample          any sample rate to any other: torchaudio's sinc kernel, soxr where that kernel is huge: predict, real datasets
@@ -19,7 +19,7 @@ Information Retrieval". One idea per module (the README's "Package map" lists th
     features          MFCC statistics for the designed pipeline of Section 2.1: "Deep learning"
     plot              the figures chapters share (histories, voicing, tags): model chapters
     runtime           device, seeds, evaluation mode, median timing: every chapter
-    records           measurements shipped as package data (the paper presets' GPU timings): model chapters
+    records           measurements shipped as package data (comparison records, the paper presets' GPU timings): model chapters, "Comparing the six models"
     checks            input checks at the package's edges (audio, sample rates, options, frontends)
     vocab             chord and key vocabularies, chord templates, NO_KEY
 

@@ -3,12 +3,13 @@
 import mir_eval
 import numpy as np
 import pytest
+import tinysoundfont
 from music21 import corpus as m21corpus
 
 from mirbook.data.corpus import corpus_pieces, read_score, sonority_label
 from mirbook.data.datasets import ChordFrames, make_source
 from mirbook.data.out_of_world import COLLECTIONS, KINDS, SUNG, OutOfWorld, arrangement, render_piece
-from mirbook.data.soundfont import GM_PROGRAMS, render_notes
+from mirbook.data.soundfont import GM_PROGRAMS, SoundFont, general_midi, render_notes, soundfont_path
 from mirbook.representations import CQT, Frontend
 
 SR = 16000
@@ -64,6 +65,54 @@ def test_render_notes_plays_the_right_pitch_at_the_right_time():
     assert np.fft.rfftfreq(segment.size, 1 / SR)[spectrum.argmax()] == pytest.approx(440.0, abs=4.0)
     with pytest.raises(ValueError, match="programs has only tracks"):
         render_notes([(1, 60, 0.0, 0.5)], sample_rate=SR, duration=1.0, programs={0: 0})
+
+
+def _tinysoundfont(program: int, pitch: int, held: float, total: float) -> np.ndarray:
+    """The same note from tinysoundfont (an independent SoundFont player in C), mono."""
+    synth = tinysoundfont.Synth(samplerate=SR)
+    synth.program_select(0, synth.sfload(str(soundfont_path())), 0, program)
+    synth.noteon(0, pitch, 90)
+    on = np.frombuffer(synth.generate(int(held * SR)), dtype=np.float32).reshape(-1, 2)
+    synth.noteoff(0, pitch)
+    off = np.frombuffer(synth.generate(int(round(total * SR)) - on.shape[0]), dtype=np.float32).reshape(-1, 2)
+    return np.concatenate([on, off]).mean(axis=1)
+
+
+def _envelope(y: np.ndarray, hop: int = 512) -> np.ndarray:
+    n = y.size // hop
+    return np.sqrt((y[: n * hop].reshape(n, hop) ** 2).mean(axis=1))
+
+
+def _centroid(y: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(y * np.hanning(y.size)))
+    return float((spectrum * np.fft.rfftfreq(y.size, 1 / SR)).sum() / spectrum.sum())
+
+
+@pytest.mark.parametrize("name", sorted(GM_PROGRAMS))
+def test_notes_sound_like_tinysoundfonts(name):
+    """Pitch, loudness over time and brightness of a held note agree with an independent player."""
+    program, pitch = GM_PROGRAMS[name], 60
+    ours = render_notes([(0, pitch, 0.0, 1.0)], sample_rate=SR, duration=1.5, programs={0: program})
+    theirs = _tinysoundfont(program, pitch, 1.0, 1.5)
+    assert np.corrcoef(_envelope(ours), _envelope(theirs))[0, 1] > 0.95
+    middle = slice(int(0.3 * SR), int(0.8 * SR))
+    # strings, clarinet and bassoon come out darker (modulators are left out); the rest within 20 %
+    low, high = (0.6, 1.4) if name in ("violin", "viola", "cello", "clarinet", "bassoon") else (0.8, 1.2)
+    assert low < _centroid(ours[middle]) / _centroid(theirs[middle]) < high
+    spectrum = np.abs(np.fft.rfft(ours[middle] * np.hanning(middle.stop - middle.start)))
+    freqs = np.fft.rfftfreq(middle.stop - middle.start, 1 / SR)
+    harmonics = [spectrum[np.abs(freqs - k * 261.63) < 6].max() for k in (1, 2, 3, 4)]
+    between = [spectrum[np.abs(freqs - (k + 0.5) * 261.63) < 6].max() for k in (1, 2, 3)]
+    assert max(harmonics) > 10 * max(between)  # energy on C4's harmonics, not between them
+
+
+def test_the_bank_is_general_midi_and_bad_files_are_refused(tmp_path):
+    bank = general_midi()
+    assert all((0, program) in bank.presets for program in range(128))
+    assert bank.regions(GM_PROGRAMS["flute"], 69, 90)  # some zone plays A4
+    (tmp_path / "x.sf2").write_bytes(b"RIFF\0\0\0\0WAVE")
+    with pytest.raises(ValueError, match="not a SoundFont 2 file"):
+        SoundFont(tmp_path / "x.sf2")
 
 
 def test_a_piece_renders_with_labels_from_its_score(chorale):
