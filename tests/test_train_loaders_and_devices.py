@@ -4,6 +4,7 @@ and of every batch tensor, non-tensor batch items, and mixed precision ignored o
 
 import functools
 import warnings
+from typing import ClassVar
 
 import pytest
 import torch
@@ -81,7 +82,7 @@ def test_empty_or_wrong_data_is_named_with_what_it_was_for():
 class _MoveRecordingTensor(torch.Tensor):
     """A tensor that records the arguments of every ``.to`` call made on it."""
 
-    moves: list = []
+    moves: ClassVar[list] = []
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):

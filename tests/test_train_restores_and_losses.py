@@ -89,7 +89,10 @@ def test_weight_decay_pulls_weights_toward_zero_without_any_loss_gradient():
     """With a zero loss gradient Adam's gradient is weight_decay * w alone, so one step moves each weight
     by lr toward 0; without weight decay nothing moves."""
     data = TensorDataset(torch.ones(4, 1))
-    zero = lambda m, b: 0.0 * m(b[0]).sum()  # noqa: E731
+
+    def zero(m, batch):
+        return 0.0 * m(batch[0]).sum()
+
     for decay in (0.0, 0.5):
         model = _line()
         before = [p.detach().clone() for p in model.parameters()]
