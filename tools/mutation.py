@@ -195,8 +195,8 @@ def write_report(modules: dict, commits: dict[str, str]) -> None:
            "baselines, real/) and representations. Raw numbers and every survivor's diff: mutation.json.", "",
            "The column 'with added tests' counts the survivors that tests added after the measurement kill",
            "(each checked against that mutant, `tools/mutation.py --check`): computed, not re-measured.", "",
-           "| module | mutants | killed | survived | timeouts | no tests | not run | score | with added tests "
-           "| bar | commit |",
+           ("| module | mutants | killed | survived | timeouts | no tests | not run | score | with added tests "
+            "| bar | commit |"),
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     plain_notes = {k: v for k, v in notes.items() if not k.startswith("_")}
     for name, m in sorted(modules.items()):
@@ -288,13 +288,15 @@ def current_names(survivors: list[dict], module: str) -> dict[str, str | None]:
     return found
 
 
-def check_survivors(module: str, test_files: list[str], functions: list[str] | None = None) -> dict[str, bool]:
-    """Run ``test_files`` against each recorded survivor of ``module`` (of ``functions`` only, when
-    given) that is not judged equivalent or unobservable; return {mutant: killed}, also merged into
-    mutants/checked_survivors.json."""
+def check_survivors(module: str, test_files: list[str], functions: list[str] | None = None,
+                    mutants: list[str] | None = None) -> dict[str, bool]:
+    """Run ``test_files`` against each recorded survivor of ``module`` (of ``functions`` only, or these
+    ``mutants`` (recorded names) only, when given) that is not judged equivalent or unobservable;
+    return {mutant: killed}, also merged into mutants/checked_survivors.json."""
     survivors = json.loads((RESULTS / "mutation.json").read_text())["modules"][module]["survivors"]
     notes = json.loads(NOTES.read_text()) if NOTES.exists() else {}
     survivors = [s for s in survivors if (functions is None or s["function"] in functions)
+                 and (mutants is None or s["mutant"].rpartition(".")[2] in mutants)
                  and not notes.get(s["mutant"], "").startswith(("equivalent", "unobservable"))]
     regenerate_mutants()
     names = current_names(survivors, module)
@@ -316,7 +318,9 @@ def check_survivors(module: str, test_files: list[str], functions: list[str] | N
         if pid == 0:
             os.environ["MUTANT_UNDER_TEST"] = mutant
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the test files need no plugin
-            sys.stdout = sys.stderr = open(os.devnull, "w")
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
             os._exit(int(pytest.main([*test_files, "-x", "-q", "-p", "no:cacheprovider"])))
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
@@ -350,11 +354,14 @@ def main() -> None:
                         help="run TEST_FILEs against each recorded survivor of MODULE (its results: "
                              "mutants/checked_survivors.json)")
     parser.add_argument("--functions", help="with --check: only these functions' survivors (comma-separated)")
+    parser.add_argument("--mutants", help="with --check: only these recorded survivors (comma-separated, "
+                                          "e.g. x_fit__mutmut_114)")
     args = parser.parse_args()
     if args.check:
         if len(args.check) < 2:
             parser.error("--check needs a module and at least one test file")
-        check_survivors(args.check[0], args.check[1:], args.functions and args.functions.split(","))
+        check_survivors(args.check[0], args.check[1:], args.functions and args.functions.split(","),
+                        args.mutants and args.mutants.split(","))
         return
     if args.from_json:
         modules = json.loads((RESULTS / "mutation.json").read_text())["modules"]
