@@ -102,6 +102,8 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
     seed_everything(seed)
     device = resolve_device(device)
     train_loader = _loader(train_data, batch_size=batch_size, shuffle=True, seed=seed, name="train_data")
+    valid_loader = None if valid_data is None else \
+        _loader(valid_data, batch_size=batch_size, shuffle=False, seed=seed, name="valid_data")
     loss_fn = loss_fn or (lambda m, b: m.loss(b))
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -135,12 +137,12 @@ def fit(model: torch.nn.Module, train_data, valid_data=None, *, epochs: int = 10
                 total, count = total + loss.item() * len(batch[0]), count + len(batch[0])
                 bar.set_postfix_str(f"loss {total / count:.4f}", refresh=False)
                 bar.update()
-            valid = evaluate_loss(model, valid_data, batch_size=batch_size, device=device, loss_fn=loss_fn) \
-                if valid_data is not None else math.nan
+            valid = evaluate_loss(model, valid_loader, batch_size=batch_size, device=device, loss_fn=loss_fn) \
+                if valid_loader is not None else math.nan
             for key, value in zip(("epoch", "train_loss", "valid_loss", "seconds"),
                                   (epoch, total / count, valid, time.perf_counter() - start)):
                 history[key].append(value)
-            score = valid if valid_data is not None else total / count
+            score = valid if valid_loader is not None else total / count
             if score < best:
                 best, best_state, stale, history["best_epoch"] = score, copy.deepcopy(model.state_dict()), 0, epoch
                 if checkpoint is not None:

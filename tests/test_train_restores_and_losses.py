@@ -169,3 +169,16 @@ def test_a_run_of_at_most_25_epochs_logs_the_losses_of_every_epoch(capsys):
         progress="log")
     lines = [line for line in capsys.readouterr().out.splitlines() if ": train loss" in line]
     assert lines == [f"epoch {epoch}: train loss 3.0000, valid loss nan" for epoch in range(1, 6)]
+
+
+def test_an_empty_validation_set_is_refused_before_training():
+    calls = []
+
+    def loss_fn(m, b):
+        calls.append(1)
+        return m(b[0]).pow(2).mean()
+
+    with pytest.raises(ValueError, match=r"^valid_data is empty: no batch to validate on$"):
+        fit(torch.nn.Linear(1, 1), TensorDataset(torch.ones(8, 1)), TensorDataset(torch.zeros(0, 1)),
+            batch_size=4, loss_fn=loss_fn, device="cpu", progress=False)
+    assert calls == []
