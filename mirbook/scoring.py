@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import librosa
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
@@ -25,11 +24,12 @@ from mirbook.evaluate import (
     evaluate_tags,
     evaluate_voicing,
 )
+from mirbook.data.baselines import template_posteriors, template_similarities
 from mirbook.runtime import evaluation_mode
-from mirbook.vocab import KEY_LABELS, NO_KEY, chord_templates
+from mirbook.vocab import KEY_LABELS, NO_KEY
 
 __all__ = ["score_chord_model", "voice_probabilities", "score_voice_model", "score_tagger",
-           "template_similarities", "choose_template_settings", "grid_edge"]
+           "choose_template_settings", "grid_edge"]
 
 
 def _song_items(dataset, *, what: str) -> list:
@@ -114,18 +114,6 @@ def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
     return result
 
 
-def template_similarities(audio, sample_rate: int, *, hop_length: int = 2048) -> np.ndarray:
-    """``(25, frames)`` cosine similarity of each frame's CQT chroma with the 24 triad templates.
-
-    The scores ``mirbook.data.baselines.template_chords`` reads (row 0, 'N', is zero here: the
-    baseline puts its ``no_chord`` constant there), computed once per song so that
-    :func:`choose_template_settings` can try many settings (deep chroma chapter).
-    """
-    chroma = librosa.feature.chroma_cqt(y=np.asarray(audio, dtype=np.float32), sr=sample_rate, hop_length=hop_length)
-    chroma = chroma / (np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9)
-    return chord_templates() @ chroma
-
-
 def choose_template_settings(songs: Sequence, *, hop_length: int = 2048,
                              no_chords: Sequence[float] = (0.5, 0.55, 0.575, 0.6, 0.625, 0.65, 0.7, 0.8),
                              smooths: Sequence[int] = (1, 3, 5, 7, 9, 11, 13, 15, 21, 31),
@@ -147,12 +135,7 @@ def choose_template_settings(songs: Sequence, *, hop_length: int = 2048,
     references = [song.chords for song in songs]
     wcsr = np.zeros((len(no_chords), len(smooths)))
     for i, no_chord in enumerate(no_chords):
-        posteriors = []
-        for scores in similarities:
-            scores = scores.copy()
-            scores[0] = no_chord
-            p = np.exp(sharpness * (scores - scores.max(axis=0, keepdims=True)))
-            posteriors.append(p / p.sum(axis=0, keepdims=True))
+        posteriors = [template_posteriors(scores, no_chord=no_chord, sharpness=sharpness) for scores in similarities]
         for j, smooth in enumerate(smooths):
             estimates = [decode_chords(p, sample_rate=song.sample_rate, hop_length=hop_length, smooth=smooth)
                          for p, song in zip(posteriors, songs)]

@@ -37,7 +37,7 @@ from mirbook.frames import merge_frame_labels
 from mirbook.representations import Chroma, Frontend, LogCompression, MelSpectrogram
 from mirbook.vocab import KEY_LABELS, NO_KEY, chord_templates
 
-__all__ = ["template_chords", "energy_voicing", "KRUMHANSL_KESSLER_MAJOR", "KRUMHANSL_KESSLER_MINOR",
+__all__ = ["template_chords", "template_similarities", "template_posteriors", "energy_voicing", "KRUMHANSL_KESSLER_MAJOR", "KRUMHANSL_KESSLER_MINOR",
            "LOGISTIC_C_GRID", "key_profiles", "key_correlations", "krumhansl_keys", "clip_features",
            "mfcc_statistics", "logistic_tag_scores", "mfcc_tag_baseline", "audio_free_tag_scores",
            "tagger_baselines", "baseline_metrics", "baseline_table", "tag_families", "family_table",
@@ -63,19 +63,36 @@ def template_chords(audio, sample_rate: int, *, hop_length: int = 2048, no_chord
     (``mirbook.evaluate.decode_chords`` with ``smooth`` frames), so a comparison isolates the
     features. Returns ``(intervals, labels)``.
     """
-    y = _mono(audio, "audio")
-    sample_rate = check_sample_rate(sample_rate)
     if not 0.0 < no_chord < 1.0:
         raise ValueError(f"no_chord must be a cosine similarity in (0, 1); got {no_chord!r}")
+    posteriors = template_posteriors(template_similarities(audio, sample_rate, hop_length=hop_length),
+                                     no_chord=no_chord, sharpness=sharpness)
+    return decode_chords(posteriors, sample_rate=sample_rate, hop_length=hop_length, smooth=smooth)
+
+
+def template_similarities(audio, sample_rate: int, *, hop_length: int = 2048) -> np.ndarray:
+    """``(25, frames)`` cosine similarity of each frame's CQT chroma with the 24 triad templates.
+
+    Row 0 ('N') is zero: :func:`template_posteriors` puts the 'no chord' constant there. Computed
+    once per song, so that ``mirbook.scoring.choose_template_settings`` can try many settings
+    (deep chroma chapter).
+    """
+    y = _mono(audio, "audio")
+    sample_rate = check_sample_rate(sample_rate)
     if isinstance(hop_length, bool) or not isinstance(hop_length, int) or hop_length < 1 or hop_length % 32:
         raise ValueError(f"hop_length must be a positive multiple of 32 (CQT octaves); got {hop_length!r}")
     chroma = librosa.feature.chroma_cqt(y=y, sr=sample_rate, hop_length=hop_length)
     chroma = chroma / (np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9)
-    scores = chord_templates() @ chroma
+    return chord_templates() @ chroma
+
+
+def template_posteriors(similarities: np.ndarray, *, no_chord: float, sharpness: float) -> np.ndarray:
+    """Chord posteriors from :func:`template_similarities`: 'N' scores ``no_chord``, then a softmax
+    of slope ``sharpness`` over the 25 classes of every frame."""
+    scores = np.array(similarities, dtype=float)
     scores[0] = no_chord
     posteriors = np.exp(sharpness * (scores - scores.max(axis=0, keepdims=True)))
-    posteriors /= posteriors.sum(axis=0, keepdims=True)
-    return decode_chords(posteriors, sample_rate=sample_rate, hop_length=hop_length, smooth=smooth)
+    return posteriors / posteriors.sum(axis=0, keepdims=True)
 
 
 def energy_voicing(vocal_stem, sample_rate: int, *, hop_length: int = 512, frame_length: int = 512,
