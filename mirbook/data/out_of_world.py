@@ -28,7 +28,7 @@ from mirbook.checks import check_positive_int
 from mirbook.data.corpus import Score, corpus_pieces, read_score
 from mirbook.data.song import Song
 from mirbook.data.soundfont import GM_PROGRAMS, render_notes
-from mirbook.data.sources import Source, TrackRef, check_split
+from mirbook.data.sources import RenderedSource, TrackRef, check_split
 
 __all__ = ["OutOfWorld", "COLLECTIONS", "OUT_OF_WORLD_VERSION", "arrangement"]
 
@@ -121,26 +121,11 @@ def render_piece(score: Score, plan: dict, *, sample_rate: int, duration: float,
                 tempo=plan["tempo"], lead=lead, style=plan["kind"], track_id=track_id)
 
 
-class OutOfWorld(Source):
+class OutOfWorld(RenderedSource):
     """Real compositions with sampled instruments, split by composer (see the module docstring)."""
 
     name = "out_of_world"
     tasks = ("chords", "voice")
-    cache_songs = True
-
-    def __init__(self, *, seed: int = 0, duration: float = 30.0):
-        if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration > 0:
-            raise ValueError(f"duration must be a positive number of seconds; got {duration!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int; got {seed!r}")
-        self.seed, self.duration = seed, float(duration)
-
-    @classmethod
-    def for_dataset(cls, *, seed: int, duration: float, root) -> "OutOfWorld":
-        return cls(seed=seed, duration=duration)
-
-    def __repr__(self) -> str:
-        return f"OutOfWorld(seed={self.seed}, duration={self.duration})"
 
     @staticmethod
     def pieces(split: str) -> list[str]:

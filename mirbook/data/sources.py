@@ -19,7 +19,7 @@ from mirbook.data.render import GENERATOR_VERSION, render_song
 from mirbook.data.song import Song
 from mirbook.data.styles import TAG_NAMES
 
-__all__ = ["TrackRef", "Source", "SyntheticWorld", "TASKS", "SPLITS", "check_split", "song_seed",
+__all__ = ["TrackRef", "Source", "RenderedSource", "SyntheticWorld", "TASKS", "SPLITS", "check_split", "song_seed",
            "MAX_SONGS_PER_SPLIT"]
 
 SPLITS = ("train", "valid", "test")
@@ -94,16 +94,10 @@ def song_seed(seed: int, split: str, index: int) -> int:
     return (seed * len(SPLITS) + SPLITS.index(split)) * MAX_SONGS_PER_SPLIT + index
 
 
-class SyntheticWorld(Source):
-    """The embedded music world: ``render_song`` songs of ``duration`` seconds, seeded by ``seed``.
+class RenderedSource(Source):
+    """A source that renders its songs from a ``seed`` and a song length ``duration`` (seconds): the
+    synthetic world and the out-of-world pieces (``mirbook.data.out_of_world``)."""
 
-    Every task is served; the voice task's songs all have a non-vocal lead with vibrato (violin,
-    flute or synth lead: the hard negatives) and three in four are sung. Tags:
-    :data:`mirbook.data.TAG_NAMES`. Book: "The data in this book"; every model chapter.
-    """
-
-    name = "synthetic"
-    tasks = TASKS
     cache_songs = True
 
     def __init__(self, *, seed: int = 0, duration: float = 30.0):
@@ -114,11 +108,23 @@ class SyntheticWorld(Source):
         self.duration = float(duration)
 
     @classmethod
-    def for_dataset(cls, *, seed: int, duration: float, root) -> "SyntheticWorld":
+    def for_dataset(cls, *, seed: int, duration: float, root) -> "RenderedSource":
         return cls(seed=seed, duration=duration)
 
     def __repr__(self) -> str:
-        return f"SyntheticWorld(seed={self.seed}, duration={self.duration})"
+        return f"{type(self).__name__}(seed={self.seed}, duration={self.duration})"
+
+
+class SyntheticWorld(RenderedSource):
+    """The embedded music world: ``render_song`` songs of ``duration`` seconds, seeded by ``seed``.
+
+    Every task is served; the voice task's songs all have a non-vocal lead with vibrato (violin,
+    flute or synth lead: the hard negatives) and three in four are sung. Tags:
+    :data:`mirbook.data.TAG_NAMES`. Book: "The data in this book"; every model chapter.
+    """
+
+    name = "synthetic"
+    tasks = TASKS
 
     @staticmethod
     def render_options(task: str | None, index: int) -> dict:
