@@ -6,7 +6,7 @@ Layout (as prepared by Schlüter & Grill's scripts from the Zenodo/author releas
     <root>/labels/<name>.lab          lines "start end sing|nosing" in seconds
     <root>/filelists/train            one audio file name per line (also valid, test)
 
-The published 61/16/16 split is the one in ``filelists``.
+The train/valid/test split is the one in ``filelists`` (Schlüter & Grill's preparation).
 """
 
 from __future__ import annotations
