@@ -83,7 +83,9 @@ def git_state(paths: list[Path], root: Path = ROOT) -> dict:
     def git(*args):
         return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
-    changes = git("status", "--porcelain", "--untracked-files=all", "--", *[str(p) for p in paths])
+    # the records file itself changes while a comparison runs: it is not a change to the code measured
+    changes = git("status", "--porcelain", "--untracked-files=all", "--", *[str(p) for p in paths],
+                  ":(exclude)mirbook/results")
     return {"commit": git("rev-parse", "HEAD").strip(), "dirty": bool(changes.strip())}
 
 

@@ -77,6 +77,9 @@ def test_git_state_names_the_commit_and_sees_changes_only_in_the_given_paths(tmp
     assert mc.git_state(paths, root=tmp_path) == {"commit": head, "dirty": False}
     (tmp_path / "other.txt").write_text("changed\n")
     assert mc.git_state(paths, root=tmp_path) == {"commit": head, "dirty": False}
+    (tmp_path / "mirbook" / "results").mkdir()
+    (tmp_path / "mirbook" / "results" / "model_comparison.json").write_text("{}")  # the run's own output
+    assert mc.git_state(paths, root=tmp_path) == {"commit": head, "dirty": False}
     (tmp_path / "mirbook" / "new.py").write_text("")  # untracked code counts
     assert mc.git_state(paths, root=tmp_path)["dirty"]
     (tmp_path / "mirbook" / "new.py").unlink()
