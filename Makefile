@@ -33,8 +33,9 @@ test: env
 	"$(PY)" -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests book
 	$(MAKE) --no-print-directory book-check
 
+# Package tests without tests/integration (building and installing the wheel, a chapter run twice).
 unit: env
-	"$(PY)" -m pytest tests
+	"$(PY)" -m pytest tests --ignore=tests/integration
 
 notebooks: env
 	"$(PY)" -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 book

@@ -50,6 +50,9 @@ def test_chord_labels_agree_with_music21s_own_triad_analysis(chorale):
 def test_chords_cover_the_score_and_keys_come_from_the_score(chorale):
     starts, ends = np.array([c[0] for c in chorale.chords]), np.array([c[1] for c in chorale.chords])
     assert starts[0] == 0 and ends[-1] == chorale.length and np.allclose(starts[1:], ends[:-1])
+    # a five-voice madrigal whose chordified stream holds simultaneous elements: still one label at a time
+    madrigal = read_score("monteverdi/madrigal.3.1.mxl", max_beats=48.0).chords
+    assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(madrigal, madrigal[1:]))
     assert chorale.key == "A major"  # stated A major, final bass A
     assert chorale.parts == ("Soprano", "Alto", "Tenor", "Bass")
     assert read_score("bach/bwv10.7.mxl").key == "G minor"  # g minor, Picardy G major ending, bass G

@@ -4,10 +4,11 @@ A :class:`Score` is what the out-of-world source renders: every part's notes in 
 notes), the chord of every vertical sonority in Harte majmin, and the key. Labels come from the
 notes themselves, not from an analysis:
 
-- a sonority whose pitch classes are exactly a major or a minor triad is ``'R:maj'`` / ``'R:min'``
-  (doublings and inversions allowed); any other sonority (a seventh chord, a suspension, a
-  passing tone, a bare fifth) is ``'X'``, which ``mir_eval.chord`` leaves out of every score;
-  ``'N'`` where nothing sounds;
+- every stretch between two consecutive note starts or ends is a sonority; one whose pitch
+  classes are exactly a major or a minor triad is ``'R:maj'`` / ``'R:min'`` (doublings and
+  inversions allowed); any other sonority (a seventh chord, a suspension, a passing tone, a bare
+  fifth) is ``'X'``, which ``mir_eval.chord`` leaves out of every score; ``'N'`` where nothing
+  sounds;
 - the key is the one the file states (music21 ``Key``) when the piece's final bass note is its
   tonic; a bare key signature gives major or minor by the same test; otherwise the key is None.
 
@@ -19,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+import numpy as np
 
 from mirbook.vocab import KEY_LABELS, PITCH_CLASSES
 
@@ -121,12 +124,14 @@ def _merge(segments: list[tuple[float, float, str]]) -> list[tuple[float, float,
     return [tuple(s) for s in merged]
 
 
-def _sonorities(stream) -> list[tuple[float, float, str]]:
-    segments = []
-    for element in stream.chordify().flatten().notesAndRests:
-        start, end = float(element.offset), float(element.offset + element.quarterLength)
-        segments.append((start, end, sonority_label(p.pitchClass for p in element.pitches) if element.isChord else "N"))
-    return segments
+def _sonorities(notes: list[Note], length: float) -> list[tuple[float, float, str]]:
+    """The label of every stretch between two consecutive note starts or ends, merged where equal."""
+    starts = np.array([n.start for n in notes])
+    ends = np.array([n.end for n in notes])
+    classes = np.array([n.pitch % 12 for n in notes])
+    bounds = np.unique(np.concatenate([[0.0, length], starts, ends]))
+    return _merge([(float(t0), float(t1), sonority_label(classes[(starts <= t0) & (t0 < ends)]))
+                   for t0, t1 in zip(bounds[:-1], bounds[1:])])
 
 
 def _excerpt(score, max_beats: float | None):
@@ -159,8 +164,6 @@ def read_score(piece: str, *, max_beats: float | None = None) -> Score:
         raise ValueError(f"corpus piece {piece!r} has no notes")
     notes.sort(key=lambda n: (n.start, n.part, n.pitch))
     length = max(n.end for n in notes)
-    chords = _merge([(start, min(end, length), label) for start, end, label in _sonorities(score)])
-    if chords[-1][1] < length:
-        chords.append((chords[-1][1], length, "N"))
+    chords = _sonorities(notes, length)
     parts = tuple(p.partName or f"part {i + 1}" for i, p in enumerate(full.parts))
     return Score(piece, parts, tuple(notes), tuple(chords), _key(full), length)

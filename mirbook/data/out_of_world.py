@@ -33,7 +33,7 @@ from mirbook.data.sources import RenderedSource, TrackRef, check_split
 __all__ = ["OutOfWorld", "COLLECTIONS", "OUT_OF_WORLD_VERSION", "arrangement"]
 
 #: Bumped whenever the rendering or the labels change, so caches of older songs are not served.
-OUT_OF_WORLD_VERSION = "1"
+OUT_OF_WORLD_VERSION = "2"
 
 #: split -> (composer, corpus path prefix, file suffix) collections. Composers never repeat across splits.
 COLLECTIONS = {

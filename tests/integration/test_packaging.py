@@ -23,7 +23,7 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 BOOK_URL = CONFIG["html"]["baseurl"]
@@ -67,7 +67,7 @@ def test_the_sdist_holds_the_tests_their_conftest_and_the_citation(dists):
     sdist, _ = dists
     with tarfile.open(sdist) as tar:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
-    tests = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").glob("*.py")}
+    tests = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("*.py")}
     assert "tests/conftest.py" in tests and tests <= names, sorted(tests - names)
     assert {"CITATION.cff", "LICENSE", "README.md", "pyproject.toml", "constraints.txt"} <= names
     shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "mirbook" / "results").glob("*.json")}
