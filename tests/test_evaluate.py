@@ -341,3 +341,21 @@ def test_baseline_report_states_the_choice_the_table_and_the_gap_closed():
     assert "-0.350 against the network (0.950): loudness closes 12% of the gap" in sentence
     edge = baseline_report("net", scores(0.95), rows, {**choice, "at_edge": ["median filter"]})
     assert "(at the edge of its grid: median filter)" in edge
+
+
+def test_chord_recall_of_a_collection_counts_only_comparable_time():
+    """By hand: song A is 10 s, 5 s of them an 'X' sonority, the other 5 s C major estimated right; song B
+    is 10 s of D minor estimated as C major. majmin: 5 s right of 15 s comparable, 1/3 (a mean of the
+    songs' scores weighted by their lengths would give 0.5). Song C, 10 s of 'X' only, has nothing to
+    compare and leaves the result as it is (the weighted mean would fall to 1/3 with it)."""
+    references = [(np.array([[0.0, 5.0], [5.0, 10.0]]), ["X", "C:maj"]),
+                  (np.array([[0.0, 10.0]]), ["D:min"]),
+                  (np.array([[0.0, 10.0]]), ["X"])]
+    estimates = [(np.array([[0.0, 10.0]]), ["C:maj"])] * 3
+    two = evaluate_chords(references[:2], estimates[:2])
+    assert two["majmin"] == pytest.approx(1 / 3) and two["root"] == pytest.approx(1 / 3)
+    three = evaluate_chords(references, estimates)
+    assert three["majmin"] == pytest.approx(1 / 3) and three["root"] == pytest.approx(1 / 3)
+    assert evaluate_chords(references[:1], estimates[:1])["majmin"] == pytest.approx(1.0)
+    single = mir_eval.chord.evaluate(references[1][0], references[1][1], *estimates[1])
+    assert evaluate_chords(references[1:2], estimates[1:2]) == pytest.approx(dict(single))
