@@ -44,6 +44,8 @@ __all__ = [
     "voicing_decisions",
     "voiced_intervals",
     "evaluate_voicing",
+    "FRAME_KINDS",
+    "voicing_errors_by_kind",
     "choose_voicing_threshold",
     "choose_voicing_settings",
     "energy_scores",
@@ -217,6 +219,39 @@ def evaluate_voicing(references: Sequence, probabilities: Sequence, *, threshold
     return {"Voicing Recall": float(recall), "Voicing False Alarm": float(false_alarm),
             "Frame Accuracy": float((ref == est).mean()), "Precision": precision, "Recall": float(recall),
             "F-measure": float(f_measure)}
+
+
+#: The four kinds of frame of a voice song with a non-vocal lead: kind -> (voice sounds, lead sounds).
+FRAME_KINDS = {"voice only": (True, False), "lead only": (False, True), "both": (True, True),
+               "neither voice nor lead": (False, False)}
+
+
+def voicing_errors_by_kind(references: Sequence, leads: Sequence, probabilities: Sequence, *, threshold: float,
+                           sample_rate: int, hop_length: int, median_filter: int = 1) -> dict[str, dict]:
+    """Where a voice detector errs: its error rate on each of :data:`FRAME_KINDS` over all songs.
+
+    ``references``: voiced intervals per song; ``leads``: intervals where the non-vocal lead (the
+    hard negative: violin, flute, a synth lead, a sampled melody instrument) plays, ``None`` or
+    empty for a song without one; ``probabilities``: one ``(frames,)`` array per song, decided as
+    :func:`evaluate_voicing` decides them. Returns ``{kind: {"frames", "errors", "error_rate"}}``:
+    on "voice only" and "both" an error is a missed voiced frame, on the other two a false alarm
+    ("lead only": the false-alarm rate on the lead's frames; ``error_rate`` is NaN where a kind has
+    no frames). Voice chapters, in the world and on the out-of-world pieces.
+    """
+    _check_lists(references, leads, what="lead annotations")
+    ref, est = _voicing_frames(references, probabilities, threshold=threshold, sample_rate=sample_rate,
+                               hop_length=hop_length, median_filter=median_filter)
+    lead = np.concatenate([
+        intervals_to_frames(np.zeros((0, 2)) if intervals is None else intervals, len(p),
+                            sample_rate=sample_rate, hop_length=hop_length)
+        for intervals, p in zip(leads, probabilities)])
+    result = {}
+    for kind, (voice, lead_plays) in FRAME_KINDS.items():
+        mask = (ref == voice) & (lead == lead_plays)
+        errors = int((est[mask] != ref[mask]).sum())
+        frames = int(mask.sum())
+        result[kind] = {"frames": frames, "errors": errors, "error_rate": errors / frames if frames else float("nan")}
+    return result
 
 
 def _best_threshold(references, probabilities, *, sample_rate, hop_length, median_filter, candidates):

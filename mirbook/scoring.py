@@ -92,10 +92,12 @@ def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
     ("ROC-AUC", "PR-AUC", ...), the most probable key of each clip with a known key to
     ``evaluate_keys`` (prefixed "Key ": "Key Weighted Score", and "Key Correct", the fraction of
     clips whose key is exactly right). Clips without a key annotation (real tagging datasets)
-    are left out of the key scores; when no clip has one there are none.
+    are left out of the key scores; when no clip has one there are none. A dataset without tags
+    (``n_tags == 0``: the out-of-world pieces, which have a key only) gets the key scores alone.
     """
     if len(dataset) == 0:
         raise ValueError("score_tagger: the dataset has no clips")
+    tag_names = getattr(dataset, "tag_names", None)
     scores, targets, keys, key_estimates = [], [], [], []
     with evaluation_mode(model):
         for x, tags, key in DataLoader(dataset, batch_size=batch_size):
@@ -104,9 +106,12 @@ def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
             targets.append(tags)
             keys.append(key)
             key_estimates.append(out.key.argmax(dim=1).cpu())
-    result = evaluate_tags(torch.cat(targets), torch.cat(scores), tag_names=getattr(dataset, "tag_names", None))
+    targets = torch.cat(targets)
     keys, key_estimates = torch.cat(keys), torch.cat(key_estimates)
     known = keys != NO_KEY
+    if targets.shape[1] == 0 and not known.any():
+        raise ValueError("score_tagger: the dataset has neither tags nor a key annotation to score")
+    result = {} if targets.shape[1] == 0 else evaluate_tags(targets, torch.cat(scores), tag_names=tag_names)
     if known.any():
         key_scores = evaluate_keys([KEY_LABELS[k] for k in keys[known].tolist()],
                                    [KEY_LABELS[k] for k in key_estimates[known].tolist()])

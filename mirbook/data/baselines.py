@@ -40,7 +40,7 @@ from mirbook.vocab import KEY_LABELS, NO_KEY, chord_templates
 __all__ = ["template_chords", "template_similarities", "template_posteriors", "energy_voicing", "KRUMHANSL_KESSLER_MAJOR", "KRUMHANSL_KESSLER_MINOR",
            "LOGISTIC_C_GRID", "key_profiles", "key_correlations", "krumhansl_keys", "clip_features",
            "mfcc_statistics", "logistic_tag_scores", "mfcc_tag_baseline", "audio_free_tag_scores",
-           "tagger_baselines", "baseline_metrics", "baseline_table", "tag_families", "family_table",
+           "tagger_baselines", "key_baseline", "baseline_metrics", "baseline_table", "tag_families", "family_table",
            "describe_c_choice", "hardest_tags_sentence"]
 
 
@@ -262,8 +262,8 @@ def tagger_baselines(train, valid, test, *, cache_dir=None) -> dict:
     - ``"mfcc"``: :func:`mfcc_tag_baseline`, with its "ROC-AUC" and "PR-AUC";
     - ``"audio_free"`` and ``"style_only"``: :func:`audio_free_tag_scores` given (style, vocal,
       mode) and the style alone (only when the tags name styles, vocal and major: the synthetic world);
-    - ``"key"``: :func:`krumhansl_keys` on the mean ``mirbook.representations.Chroma`` of each
-      clip, scored by ``evaluate_keys`` (only for clips with a key annotation).
+    - ``"key"``: :func:`key_baseline` (Krumhansl-Kessler profiles on each clip's mean chroma;
+      only when some clip has a key annotation).
     """
     result = {"mfcc": mfcc_tag_baseline(train, valid, test, cache_dir=cache_dir)}
     targets = _targets(test)
@@ -273,15 +273,25 @@ def tagger_baselines(train, valid, test, *, cache_dir=None) -> dict:
             scores = audio_free_tag_scores(_targets(train), targets, test.tag_names, given=given)
             result[name] = {"scores": scores, "given": given,
                             **evaluate_tags(targets, scores, tag_names=test.tag_names)}
-    keys = np.array([int(test[i][2]) for i in range(len(test))])
-    if (keys != NO_KEY).any():
-        chroma = clip_features(test, Chroma(sample_rate=test.sample_rate, hop_length=test.hop_length),
-                               cache_dir=cache_dir).mean(dim=2).numpy()
-        known = keys != NO_KEY
-        estimates = krumhansl_keys(chroma[known])
-        result["key"] = {"estimates": estimates,
-                         **evaluate_keys([KEY_LABELS[k] for k in keys[known]], estimates)}
+    key = key_baseline(test, cache_dir=cache_dir)
+    if key is not None:
+        result["key"] = key
     return result
+
+
+def key_baseline(clips, *, cache_dir=None) -> dict | None:
+    """:func:`krumhansl_keys` on the mean ``mirbook.representations.Chroma`` of each clip of a
+    ``TaggedClips`` split that has a key annotation, scored by ``evaluate_keys``: ``{"estimates",
+    "Weighted Score", "Correct", ...}``, or None when no clip has a key (tagger chapters, in the
+    world and on the out-of-world pieces)."""
+    keys = np.array([int(clips[i][2]) for i in range(len(clips))])
+    known = keys != NO_KEY
+    if not known.any():
+        return None
+    chroma = clip_features(clips, Chroma(sample_rate=clips.sample_rate, hop_length=clips.hop_length),
+                           cache_dir=cache_dir).mean(dim=2).numpy()
+    estimates = krumhansl_keys(chroma[known])
+    return {"estimates": estimates, **evaluate_keys([KEY_LABELS[k] for k in keys[known]], estimates)}
 
 
 def baseline_metrics(baselines: dict) -> dict[str, float]:

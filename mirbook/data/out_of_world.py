@@ -8,7 +8,9 @@ of music21's corpus (:mod:`mirbook.data.corpus`) played with a General MIDI Soun
 - chords: every sonority's Harte majmin label ('X' for non-triads, left out by mir_eval);
 - voicing: where a part sung by a sampled choir or voice sounds; ``lead``: where the top part is
   played by a sampled melody instrument (violin, flute, oboe, clarinet, trumpet), the hard negative;
-- key: the score's stated key confirmed by its last chord (None otherwise).
+- key: the score's stated key confirmed by its last chord (None otherwise). Served to the
+  tagger chapters as the 'tags' task with an empty tag vocabulary: the clips carry the key
+  alone, which the taggers' key head and the Krumhansl-Kessler baseline are scored on.
 
 Each split is its own collections by composers that no other split has (:data:`COLLECTIONS`):
 the **test** split (Bach's chorales) is read only to report; the **valid** split (Monteverdi's
@@ -125,7 +127,7 @@ class OutOfWorld(RenderedSource):
     """Real compositions with sampled instruments, split by composer (see the module docstring)."""
 
     name = "out_of_world"
-    tasks = ("chords", "voice")
+    tasks = ("chords", "voice", "tags")
 
     @staticmethod
     def pieces(split: str) -> list[str]:
