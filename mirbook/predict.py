@@ -88,7 +88,9 @@ def predict_chords(model: ReferenceModel, waveform, sample_rate: int, *, smooth:
     _, chords = model.predict_frames(features)
     intervals, labels = decode_chords(chords[0], sample_rate=model.sample_rate, hop_length=model.hop_length,
                                       smooth=smooth)
-    return _clip(intervals, duration), labels
+    intervals = _clip(intervals, duration)
+    intervals[-1, 1] = duration  # the last frame's chord lasts to the end of the recording
+    return intervals, labels
 
 
 def predict_voicing(model: ReferenceModel, waveform, sample_rate: int, *, threshold: float = 0.5,
