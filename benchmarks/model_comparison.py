@@ -22,23 +22,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-import mirbook
-from mirbook.data import GENERATOR_VERSION
 from mirbook.io import write_atomically
 from mirbook.models import MODELS
-from mirbook.records import chapter_fingerprint, cpu_model
-from mirbook.representations import REPRESENTATION_VERSION
+from mirbook.records import chapter_fingerprint, environment, git_state
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "book" / "models"
@@ -55,38 +48,6 @@ READ_RESULTS = (
     "_results['package_sha256'] = _package_sha256()\n"
     f"print({MARKER!r} + _json.dumps(_results, default=list))"
 )
-
-
-def environment() -> dict:
-    """Machine, load and library versions at the time of a run."""
-    import librosa
-    import mir_eval
-    import numpy
-    import sklearn
-    import torch
-
-    return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
-                    "load_average_1min": round(os.getloadavg()[0], 2), "cuda": torch.cuda.is_available()},
-        "versions": {"python": platform.python_version(), "mirbook": mirbook.__version__,
-                     "generator": GENERATOR_VERSION, "representations": REPRESENTATION_VERSION,
-                     "torch": torch.__version__, "numpy": numpy.__version__,
-                     "librosa": librosa.__version__, "mir_eval": mir_eval.__version__,
-                     "scikit-learn": sklearn.__version__},
-    }
-
-
-def git_state(paths: list[Path], root: Path = ROOT) -> dict:
-    """The commit checked out at ``root`` and whether ``paths`` differ from it (edited or untracked)."""
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
-
-    # the records file itself changes while a comparison runs: it is not a change to the code measured
-    changes = git("status", "--porcelain", "--untracked-files=all", "--", *[str(p) for p in paths],
-                  ":(exclude)mirbook/results")
-    return {"commit": git("rev-parse", "HEAD").strip(), "dirty": bool(changes.strip())}
 
 
 def parameterised_notebook(path: Path, parameters: dict) -> nbformat.NotebookNode:

@@ -8,21 +8,48 @@ print these figures where they tell a reader what a GPU run costs (paper Section
 (written by ``benchmarks/model_comparison.py``), each record with where it comes from: the commit,
 a hash of the package code, the chapter's code, the library versions, the CPU and the torch
 threads. The comparison page ("Comparing the six models") reads and checks them.
+
+``mirbook/results/tagger_budgets.json`` holds the three taggers trained at equal parameter budgets
+(written by ``benchmarks/tagger_budgets.py``; paper Section 5.7.2), each run with the same
+provenance, a fingerprint of the benchmark file and the per-clip test outputs the paired tests of
+``mirbook.intervals`` need. The comparison page reads it with :func:`load_budget_records` and checks
+it with :func:`budget_record_problems`.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import platform
 import statistics
+import subprocess
+from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["gpu_timing", "gpu_timing_sentence", "load_records", "summarise", "chapter_fingerprint",
-           "package_sha256", "state_sha256", "cpu_model", "PROVENANCE", "missing_provenance"]
+__all__ = [
+    "BUDGET_PROVENANCE",
+    "PROVENANCE",
+    "budget_record_problems",
+    "chapter_fingerprint",
+    "cpu_model",
+    "decode_floats",
+    "encode_floats",
+    "environment",
+    "file_sha256",
+    "git_state",
+    "gpu_timing",
+    "gpu_timing_sentence",
+    "load_budget_records",
+    "load_records",
+    "missing_provenance",
+    "package_sha256",
+    "state_sha256",
+    "summarise",
+]
 
 # Where a comparison record comes from: (section of the record or None for the top level, field).
 PROVENANCE = ((None, "commit"), (None, "dirty"), (None, "package_sha256"), (None, "chapter_sha256"),
@@ -146,3 +173,113 @@ def missing_provenance(record: dict) -> list[str]:
         if field not in where:
             missing.append(field if section is None else f"{section}.{field}")
     return missing
+
+
+def environment() -> dict:
+    """Machine, load and library versions at the time of a run (every record of the benchmarks)."""
+    import librosa
+    import mir_eval
+    import numpy
+    import sklearn
+    import torch
+
+    import mirbook
+    from mirbook.data import GENERATOR_VERSION
+    from mirbook.representations import REPRESENTATION_VERSION
+
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+                    "load_average_1min": round(os.getloadavg()[0], 2), "cuda": torch.cuda.is_available()},
+        "versions": {"python": platform.python_version(), "mirbook": mirbook.__version__,
+                     "generator": GENERATOR_VERSION, "representations": REPRESENTATION_VERSION,
+                     "torch": torch.__version__, "numpy": numpy.__version__,
+                     "librosa": librosa.__version__, "mir_eval": mir_eval.__version__,
+                     "scikit-learn": sklearn.__version__},
+    }
+
+
+def git_state(paths: list[Path], root: Path) -> dict:
+    """The commit checked out at ``root`` and whether ``paths`` differ from it (edited or untracked)."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+    # the records files change while a benchmark runs: they are not a change to the code measured
+    changes = git("status", "--porcelain", "--untracked-files=all", "--", *[str(p) for p in paths],
+                  ":(exclude)mirbook/results")
+    return {"commit": git("rev-parse", "HEAD").strip(), "dirty": bool(changes.strip())}
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes: the fingerprint of a benchmark script in its records."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def encode_floats(values) -> str:
+    """An array as base64 of little-endian float32 bytes (compact per-clip outputs in a JSON record)."""
+    import numpy as np
+
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def decode_floats(text: str, shape: tuple[int, ...]):
+    """The float32 array of ``shape`` that :func:`encode_floats` wrote."""
+    import numpy as np
+
+    values = np.frombuffer(base64.b64decode(text), dtype="<f4")
+    if values.size != int(np.prod(shape)):
+        raise ValueError(f"the encoded array holds {values.size} values, not the {int(np.prod(shape))} "
+                         f"of shape {shape}")
+    return values.reshape(shape).astype(np.float32)
+
+
+#: Where a tagger-budget run comes from: the comparison records' fields plus the benchmark file.
+BUDGET_PROVENANCE = tuple(field for field in PROVENANCE if field[1] != "chapter_sha256") + \
+    ((None, "benchmark_sha256"),)
+
+
+def load_budget_records(path: str | os.PathLike | None = None) -> dict:
+    """The tagger-budget records (comparison page; ``benchmarks/tagger_budgets.py``).
+
+    ``{"settings", "test_set", "runs": {key: record}}``; ``path=None`` reads the file shipped with
+    the package. A missing file is a ValueError that says how to make it.
+    """
+    source = resources.files("mirbook").joinpath("results", "tagger_budgets.json") if path is None \
+        else Path(path)
+    if not source.is_file():
+        raise ValueError(f"{source} does not exist: run `python benchmarks/tagger_budgets.py` first")
+    return json.loads(source.read_text())
+
+
+def budget_record_problems(table: dict, *, benchmark: str | os.PathLike | None = None,
+                           package: str | None = None) -> dict[str, list[str]]:
+    """What keeps the tagger-budget records from being current, as ``{"stale", "unchecked"}`` sentences.
+
+    "stale": a run that lacks a :data:`BUDGET_PROVENANCE` field, was made from uncommitted code, or
+    whose ``benchmark_sha256`` differs from the file ``benchmark`` (the page flags these). A run whose
+    package code differs from ``package`` (default: the installed mirbook's hash) is listed under
+    "package" instead: the numbers were made by other package code, which the page says. Outside a
+    checkout (``benchmark`` None or absent) "unchecked" says what cannot be checked.
+    """
+    package = package_sha256() if package is None else package
+    problems = {"stale": [], "package": [], "unchecked": []}
+    fingerprint = None
+    if benchmark is not None and Path(benchmark).is_file():
+        fingerprint = file_sha256(benchmark)
+    else:
+        problems["unchecked"].append("the benchmark file is not here, so the records cannot be checked "
+                                     "against its code")
+    for key, run in table["runs"].items():
+        missing = [field if section is None else f"{section}.{field}" for section, field in BUDGET_PROVENANCE
+                   if field not in (run if section is None else run.get(section, {}))]
+        if missing:
+            problems["stale"].append(f"{key}: no {', '.join(missing)}")
+            continue
+        if run["dirty"]:
+            problems["stale"].append(f"{key}: made from a checkout with uncommitted changes")
+        if fingerprint is not None and run["benchmark_sha256"] != fingerprint:
+            problems["stale"].append(f"{key}: the benchmark file changed since this run")
+        if run["package_sha256"] != package:
+            problems["package"].append(key)
+    return problems
