@@ -2,7 +2,8 @@
 
 - Chords: the major/minor vocabulary of MIREX "majmin" evaluation (paper Table 1, chord
   recognition; book: "Deep chroma" chapter): 'N' plus 12 major and 12 minor triads in Harte
-  syntax ('C:maj', 'A:min'), the form mir_eval.chord reads.
+  syntax ('C:maj', 'A:min'), the form mir_eval.chord reads. A chord the majmin comparison
+  leaves out ('C:dim', 'C:sus4', 'X') has the target :data:`IGNORE_CHORD`, not 'N'.
 - Keys: the 24 major and minor keys in mir_eval.key's format ('C major', 'C# minor'); used by the
   time-invariant models (book: the tagger chapters).
 - Tags: a source's or a tagger's tag vocabulary is a sequence of distinct strings
@@ -21,6 +22,7 @@ __all__ = [
     "chord_index",
     "chord_label",
     "chord_chroma",
+    "IGNORE_CHORD",
     "key_index",
     "key_label",
     "NO_KEY",
@@ -41,14 +43,23 @@ KEY_LABELS = tuple(f"{p} major" for p in PITCH_CLASSES) + tuple(f"{p} minor" for
 _MAJ = np.array([1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0])
 _MIN = np.array([1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0])
 
+#: Class target of a chord that majmin leaves out of its score (PyTorch's default
+#: ``ignore_index``): the chord losses and training metrics skip these frames, so a model is
+#: neither taught that 'C:dim' or 'C:sus4' is "no chord" nor scored on them (deep chroma chapter).
+IGNORE_CHORD = -100
+
+# mir_eval.chord.majmin compares the semitones below the minor sixth (the first 8 of 12).
+_MAJMIN_HEADS = {1: np.array(mir_eval.chord.QUALITIES["maj"][:8]),
+                 13: np.array(mir_eval.chord.QUALITIES["min"][:8])}
+
 
 def chord_index(label: str) -> int:
-    """Map a Harte chord label to its majmin class index (0 = 'N').
+    """Map a Harte chord label to its majmin class index (0 = 'N'), or :data:`IGNORE_CHORD`.
 
-    Any chord mir_eval parses is reduced as MIREX 'majmin' does: a chord whose quality has a
-    major third and perfect fifth maps to ':maj', a minor third and perfect fifth to ':min'
-    (so 'G:7' -> 'G:maj', 'A:min7' -> 'A:min'); 'N' and chords with neither (e.g. 'C:dim',
-    'C:sus4', 'X') map to 'N'.
+    The rule is mir_eval.chord.majmin's: a chord whose semitones below the minor sixth are a
+    major triad's maps to ':maj', a minor triad's to ':min' (so 'G:7' -> 'G:maj', 'A:min7' ->
+    'A:min', 'C:maj6' -> 'C:maj'); 'N' is 0; every chord majmin leaves out of its score
+    ('C:dim', 'C:aug', 'C:sus4', 'C:5', 'C:maj/2', 'X') is :data:`IGNORE_CHORD`.
     """
     if not isinstance(label, str):
         raise ValueError(f"chord label must be a Harte string such as 'C:maj'; got {label!r}")
@@ -56,13 +67,12 @@ def chord_index(label: str) -> int:
         root, semitones, _bass = mir_eval.chord.encode(label)
     except mir_eval.chord.InvalidChordException as err:
         raise ValueError(f"not a valid Harte chord label: {label!r} ({err})") from err
-    if root < 0:
+    if root < 0 and not semitones.any():
         return 0
-    if semitones[4] and semitones[7] and not semitones[3]:
-        return 1 + int(root)
-    if semitones[3] and semitones[7] and not semitones[4]:
-        return 13 + int(root)
-    return 0
+    for offset, head in _MAJMIN_HEADS.items():
+        if np.array_equal(semitones[:8], head):
+            return offset + int(root)
+    return IGNORE_CHORD
 
 
 def chord_label(index: int) -> str:
@@ -73,11 +83,14 @@ def chord_label(index: int) -> str:
 
 
 def chord_chroma(label: str) -> np.ndarray:
-    """The 12-dim binary pitch-class template of a chord (zeros for 'N'), float32.
+    """The 12-dim binary pitch-class template of a chord's majmin class (zeros for 'N'), float32.
 
-    This is the target of the deep chroma extractor (paper Section 5.7.1, [51]).
+    This is the target of the deep chroma extractor (paper Section 5.7.1, [51]). A chord
+    outside majmin (:data:`IGNORE_CHORD`) has no template and raises a ValueError.
     """
     index = chord_index(label)
+    if index == IGNORE_CHORD:
+        raise ValueError(f"{label!r} is outside the majmin vocabulary: its frames are ignored, it has no template")
     if index == 0:
         return np.zeros(12, dtype=np.float32)
     root = (index - 1) % 12

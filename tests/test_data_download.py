@@ -15,15 +15,16 @@ import pytest
 import soundfile as sf
 
 from mirbook.data.real import GTZAN, GuitarSet, download, jamendo, magnatagatune
+from mirbook.data.real.gtzan import GENRES, split_ids
 
 SR = 8000
 CHORDS = [(0.0, 0.5, "C:maj"), (0.5, 0.5, "A:min")]
 
 
 def _guitarset_release(home):
-    """Two comping excerpts (players 00 and 04) as the Zenodo zips unpack."""
-    for player in ("00", "04"):
-        stem = f"{player}_BN1-129-Eb_comp"
+    """Player 00's comping takes of a validation and a training lead sheet, as the Zenodo zips unpack."""
+    for lead_sheet in ("BN2-166-Ab", "BN3-119-G"):
+        stem = f"00_{lead_sheet}_comp"
         jam = {"annotations": [
             {"namespace": "chord", "data": [{"time": t, "duration": d, "value": v, "confidence": 1}
                                              for t, d, v in CHORDS]},
@@ -37,11 +38,12 @@ def _guitarset_release(home):
 
 
 def _gtzan_release(home):
-    """Blues excerpts 00000 and 00008 where mirdata unpacks genres.tar.gz (gtzan_genre/genres)."""
-    folder = home / "gtzan_genre" / "genres" / "blues"
-    folder.mkdir(parents=True)
-    for number in ("00000", "00008"):
-        sf.write(folder / f"blues.{number}.wav", np.zeros(SR, dtype=np.float32), SR)
+    """The 1000 excerpts (10 ms each) where mirdata unpacks genres.tar.gz (gtzan_genre/genres)."""
+    for genre in GENRES:
+        folder = home / "gtzan_genre" / "genres" / genre
+        folder.mkdir(parents=True)
+        for number in range(100):
+            sf.write(folder / f"{genre}.{number:05d}.wav", np.zeros(SR // 100, dtype=np.float32), SR)
 
 
 @pytest.fixture
@@ -69,7 +71,7 @@ def test_guitarset_downloads_annotations_and_mic_audio_where_the_adapter_reads(f
     assert root == tmp_path / "gs"
     assert fake_mirdata == [("guitarset", str(root), ["annotations", "audio_mic"])]
     valid = GuitarSet(root).tracks("valid", task="chords")
-    assert [ref.track_id for ref in valid] == ["guitarset-04_BN1-129-Eb_comp"]
+    assert [ref.track_id for ref in valid] == ["guitarset-00_BN2-166-Ab_comp"]
     song = valid[0].load(SR)
     intervals, labels = song.chords
     assert labels == ["C:maj", "A:min"]
@@ -82,9 +84,9 @@ def test_gtzan_lands_in_the_genres_folder_the_adapter_reads(fake_mirdata, tmp_pa
     assert fake_mirdata == [("gtzan_genre", str(root), ["all"])]
     assert (root / "genres" / "blues" / "blues.00008.wav").is_file()
     source = GTZAN(root)
-    assert [ref.track_id for ref in source.tracks("valid", task="tags")] == ["gtzan-blues.00008"]
-    assert [ref.track_id for ref in source.tracks("train", task="tags")] == ["gtzan-blues.00000"]
-    assert source.tracks("valid")[0].load(SR).tags == ["blues"]
+    assert [ref.track_id for ref in source.tracks("valid", task="tags")] == [f"gtzan-{i}" for i in split_ids("valid")]
+    assert len(source.tracks("train", task="tags")) == 443
+    assert source.tracks("valid")[0].load(SR).tags == [split_ids("valid")[0].split(".")[0]]
 
 
 def test_without_root_it_downloads_to_the_adapters_default_root(fake_mirdata, tmp_path, monkeypatch):

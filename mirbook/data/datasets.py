@@ -37,7 +37,7 @@ from mirbook.data.real import GTZAN, GuitarSet, Jamendo, MagnaTagATune
 from mirbook.data.song import Song
 from mirbook.data.sources import Source, SyntheticWorld, TrackRef, check_split
 from mirbook.frames import frame_times, intervals_to_frames
-from mirbook.vocab import CHORD_CHROMA, NO_KEY, check_tag_names, chord_index, key_index
+from mirbook.vocab import CHORD_CHROMA, IGNORE_CHORD, NO_KEY, check_tag_names, chord_index, key_index
 
 __all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "SongItem", "NO_KEY", "SOURCES", "make_source"]
 
@@ -46,6 +46,7 @@ SOURCES: dict[str, type[Source]] = {cls.name: cls for cls in (SyntheticWorld, Ou
                                                                 MagnaTagATune, GTZAN)}
 
 _CHROMA_TABLE = torch.tensor(CHORD_CHROMA)
+_NO_CHROMA = torch.zeros(CHORD_CHROMA.shape[1])  # the chroma item of an ignored chord
 
 
 def make_source(source: str | Source, *, seed: int = 0, duration: float = 30.0, root=None) -> Source:
@@ -123,7 +124,8 @@ class _SongDataset(Dataset):
 
 
 def _frame_chord_classes(times: np.ndarray, intervals: np.ndarray, labels: list[str]) -> np.ndarray:
-    """Class index (``mirbook.vocab.CHORD_LABELS``) of the chord sounding at each time ('N' outside)."""
+    """Class index (``mirbook.vocab.CHORD_LABELS``) of the chord sounding at each time ('N' outside
+    the intervals; ``IGNORE_CHORD`` where the chord is outside majmin, see ``mirbook.vocab.chord_index``)."""
     classes = np.array([chord_index(label) for label in labels], dtype=np.int64)
     idx = np.searchsorted(intervals[:, 0], times, side="right") - 1
     inside = (idx >= 0) & (times < intervals[np.clip(idx, 0, None), 1])
@@ -136,7 +138,8 @@ class ChordFrames(_SongDataset):
     Item ``i``: ``(x, chroma, label)`` with ``x`` float32 ``(n_bins, context)``: ``context``
     frames centred on one frame (edge frames repeated at the song's borders), ``chroma``
     float32 ``(12,)``: the binary pitch classes of its chord (zeros for 'N'), ``label`` int64:
-    the chord's index in ``mirbook.vocab.CHORD_LABELS`` (majmin classes). There is one item per
+    the chord's index in ``mirbook.vocab.CHORD_LABELS`` (majmin classes), or ``IGNORE_CHORD``
+    for a chord majmin leaves out (zero chroma; the model's loss skips it). There is one item per
     frame of every song. ``n_songs`` songs of ``duration`` seconds form the split (synthetic
     world, seeded by ``seed``), or the split of ``source="guitarset"`` under ``root``.
     ``cache_dir``: None = :func:`mirbook.data.cache.default_cache_dir`, False = no cache.
@@ -171,7 +174,8 @@ class ChordFrames(_SongDataset):
         j = int(np.searchsorted(self._offsets, index, side="right") - 1)
         f = index - int(self._offsets[j])
         label = self.labels[j][f]
-        return self._padded[j][:, f: f + self.context], _CHROMA_TABLE[label], label
+        chroma = _NO_CHROMA if label == IGNORE_CHORD else _CHROMA_TABLE[label]
+        return self._padded[j][:, f: f + self.context], chroma, label
 
     def song(self, i: int) -> SongItem:
         """Song ``i``: features (bins, frames), frame times, per-frame chord classes; reference

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from mirbook.vocab import NO_KEY
+from mirbook.vocab import IGNORE_CHORD, NO_KEY
 
 __all__ = ["transpose_labels", "transpose_spectrogram"]
 
@@ -30,14 +30,16 @@ def transpose_spectrogram(x: torch.Tensor, semitones: torch.Tensor, *, bins_per_
 def transpose_labels(semitones: torch.Tensor, *, chroma: torch.Tensor | None = None, chords: torch.Tensor | None = None,
                      keys: torch.Tensor | None = None) -> list[torch.Tensor]:
     """Transpose targets with the audio: chroma ``(batch, 12)`` rolled, chord (``CHORD_LABELS``)
-    and key (``KEY_LABELS``) indices moved by ``semitones[b]``; 'N' and unknown keys (``NO_KEY``) stay."""
+    and key (``KEY_LABELS``) indices moved by ``semitones[b]``; 'N', ignored chords
+    (``IGNORE_CHORD``) and unknown keys (``NO_KEY``) stay."""
     out = []
     if chroma is not None:
         source = (torch.arange(12, device=chroma.device)[None, :] - semitones[:, None]) % 12
         out.append(chroma.gather(1, source))
     if chords is not None:
         root, minor = (chords - 1) % 12, (chords > 12).long()
-        out.append(torch.where(chords == 0, chords, 1 + 12 * minor + (root + semitones) % 12))
+        stay = (chords == 0) | (chords == IGNORE_CHORD)
+        out.append(torch.where(stay, chords, 1 + 12 * minor + (root + semitones) % 12))
     if keys is not None:
         moved = 12 * (keys // 12) + (keys % 12 + semitones) % 12
         out.append(torch.where(keys == NO_KEY, keys, moved))

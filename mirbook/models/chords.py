@@ -16,7 +16,7 @@ from mirbook.layers import D1, D2
 from mirbook.models.augmentation import transpose_labels, transpose_spectrogram
 from mirbook.models.base import ReferenceModel, centre_pad
 from mirbook.runtime import evaluation_mode
-from mirbook.vocab import CHORD_CHROMA, CHORD_LABELS
+from mirbook.vocab import CHORD_CHROMA, CHORD_LABELS, IGNORE_CHORD
 
 __all__ = ["ChromaOutput", "DeepChroma"]
 
@@ -123,15 +123,20 @@ class DeepChroma(ReferenceModel):
 
         ``batch = (x (B, n_bins, context), chroma (B, 12), label (B,))`` as ``ChordFrames`` yields.
         With ``transpose=k`` each training example is first transposed by a random number of
-        semitones in ``[-k, k]``, its targets with it (:func:`transpose_spectrogram`).
+        semitones in ``[-k, k]``, its targets with it (:func:`transpose_spectrogram`). Frames
+        labelled ``IGNORE_CHORD`` (a chord outside majmin, e.g. 'C:sus4') enter neither term;
+        a batch of such frames alone has loss zero.
         """
         x, chroma, label = batch
         semitones = self.random_semitones(len(x))
         x = transpose_spectrogram(x, semitones, bins_per_semitone=self.bins_per_semitone)
         chroma, label = transpose_labels(semitones, chroma=chroma, chords=label)
         out = self.forward(x)
-        return (F.binary_cross_entropy_with_logits(out.chroma[..., 0], chroma.float())
-                + F.cross_entropy(out.chords[..., 0], label.long()))
+        known = label != IGNORE_CHORD
+        if not known.any():
+            return out.chords.sum() * 0.0
+        return (F.binary_cross_entropy_with_logits(out.chroma[known, :, 0], chroma[known].float())
+                + F.cross_entropy(out.chords[known, :, 0], label[known].long()))
 
     def predict_frames(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Chroma ``(batch, 12, frames)`` and chord posteriors ``(batch, 25, frames)`` for whole songs.

@@ -5,9 +5,20 @@ Layout (the Zenodo release, also what ``mirdata``'s ``guitarset`` loader downloa
     <root>/annotation/00_BN1-129-Eb_comp.jams
     <root>/audio_mono-mic/00_BN1-129-Eb_comp_mic.wav        (or audio_mono-pickup_mix/..._mix.wav)
 
+A file name is ``<player>_<lead sheet>_<comp|solo>``. Only the comping takes serve the chord
+task: a solo take's JAMS file holds the chords of the lead sheet it was improvised over (those
+of the comping take, which it did not play), so a solo would teach chords that do not sound.
 Chords are the JAMS file's first ``chord`` annotation (the lead-sheet chords the player was
 given), gaps filled with 'N'; the key comes from ``key_mode``, the tempo from ``tempo``.
-Splits leave players out: players 00-03 train, 04 valid, 05 test.
+
+Splits hold out lead sheets, not players: each of the 30 lead sheets (:data:`LEAD_SHEETS`,
+5 styles x 3 progressions x 2 tempi, each in its own key) was played by all six players, and all
+of a lead sheet's takes are in one split. Per style one lead sheet validates and one tests
+(:data:`HELD_OUT`), the rest train: 20 / 5 / 5 lead sheets, 120 / 30 / 30 comping takes (4/6,
+1/6, 1/6). A style's validation and test lead sheets are different progressions at different
+tempi, and each held-out split holds all three progressions. The progressions recur across
+styles (transposed, at other tempi), so training does hear the held-out chord sequences in
+other lead sheets; what it never hears is a held-out lead sheet's own voicings, key and tempo.
 """
 
 from __future__ import annotations
@@ -21,11 +32,33 @@ from mirbook.data.real.base import RealSource, file_identity, load_audio, requir
 from mirbook.data.song import Song
 from mirbook.data.sources import TrackRef
 
-__all__ = ["GuitarSet", "read_jams", "URL"]
+__all__ = ["GuitarSet", "read_jams", "URL", "LEAD_SHEETS", "HELD_OUT", "lead_sheet_split"]
 
 URL = "https://zenodo.org/record/3371780 (GuitarSet; or mirdata.initialize('guitarset').download())"
 _LAYOUT = "<root>/annotation/*.jams and <root>/audio_mono-mic/*_mic.wav exist"
-_PLAYERS = {"train": ("00", "01", "02", "03"), "valid": ("04",), "test": ("05",)}
+
+#: GuitarSet's 30 lead sheets: ``<style><progression>-<tempo in BPM>-<key>``.
+LEAD_SHEETS = (
+    "BN1-129-Eb", "BN1-147-Gb", "BN2-131-B", "BN2-166-Ab", "BN3-119-G", "BN3-154-E",
+    "Funk1-97-C", "Funk1-114-Ab", "Funk2-108-Eb", "Funk2-119-G", "Funk3-98-A", "Funk3-112-C#",
+    "Jazz1-130-D", "Jazz1-200-B", "Jazz2-110-Bb", "Jazz2-187-F#", "Jazz3-137-Eb", "Jazz3-150-C",
+    "Rock1-90-C#", "Rock1-130-A", "Rock2-85-F", "Rock2-142-D", "Rock3-117-Bb", "Rock3-148-C",
+    "SS1-68-E", "SS1-100-C#", "SS2-88-F", "SS2-107-Ab", "SS3-84-Bb", "SS3-98-C",
+)
+#: The held-out lead sheets, one per style (styles in the order BN, Funk, Jazz, Rock, SS, at
+#: index s): test is progression s % 3 + 1, valid progression (s + 1) % 3 + 1; test takes the
+#: slower tempo for even s and the faster for odd s, valid the other.
+HELD_OUT = {
+    "valid": ("BN2-166-Ab", "Funk3-98-A", "Jazz1-200-B", "Rock2-85-F", "SS3-98-C"),
+    "test": ("BN1-129-Eb", "Funk2-119-G", "Jazz3-137-Eb", "Rock1-130-A", "SS2-88-F"),
+}
+
+
+def lead_sheet_split(lead_sheet: str) -> str:
+    """The split ("train", "valid" or "test") of one of the 30 :data:`LEAD_SHEETS`."""
+    if lead_sheet not in LEAD_SHEETS:
+        raise ValueError(f"{lead_sheet!r} is not one of GuitarSet's 30 lead sheets (e.g. 'BN1-129-Eb')")
+    return next((split for split, held in HELD_OUT.items() if lead_sheet in held), "train")
 
 
 def _observations(annotation: dict) -> list[tuple[float, float, object]]:
@@ -73,15 +106,31 @@ def _audio_path(root: Path, stem: str) -> Path:
 
 
 class GuitarSet(RealSource):
-    """GuitarSet under ``root``: the comping and solo excerpts of a split, with chords, key, tempo."""
+    """GuitarSet under ``root``: the comping takes of a split's lead sheets, with chords, key, tempo.
+
+    A JAMS file whose name is not ``<player>_<lead sheet>_<comp|solo>`` with one of the 30
+    :data:`LEAD_SHEETS` raises a ValueError naming it.
+    """
 
     name = "guitarset"
     tasks = ("chords",)
 
     def split_tracks(self, split: str) -> list[TrackRef]:
         annotations = require(self.root / "annotation", dataset="GuitarSet", url=URL, layout=_LAYOUT)
-        return [_track(jams, require(_audio_path(self.root, jams.stem), dataset="GuitarSet", url=URL, layout=_LAYOUT))
-                for jams in sorted(annotations.glob("*.jams")) if jams.stem[:2] in _PLAYERS[split]]
+        refs = []
+        for jams in sorted(annotations.glob("*.jams")):
+            player, _, rest = jams.stem.partition("_")
+            lead_sheet, _, take = rest.rpartition("_")
+            if take not in ("comp", "solo") or not player.isdigit():
+                raise ValueError(f"{jams}: a GuitarSet annotation is named <player>_<lead sheet>_<comp|solo>.jams")
+            try:
+                held = lead_sheet_split(lead_sheet)
+            except ValueError as err:
+                raise ValueError(f"{jams}: {err}") from err
+            if take == "comp" and held == split:
+                audio = require(_audio_path(self.root, jams.stem), dataset="GuitarSet", url=URL, layout=_LAYOUT)
+                refs.append(_track(jams, audio))
+        return refs
 
 
 def _track(jams: Path, audio: Path) -> TrackRef:
