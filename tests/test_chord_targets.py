@@ -49,7 +49,7 @@ def test_frames_of_a_chord_outside_majmin_get_the_ignore_target(frontend):
     assert np.array_equal(labels, expected)
     assert (labels == IGNORE_CHORD).sum() == ((times >= 1) & (times < 2)).sum() + ((times >= 3) & (times < 4)).sum()
     sus = int(np.flatnonzero((times >= 1) & (times < 2))[0])
-    x, chroma, label = data[sus]
+    _x, chroma, label = data[sus]
     assert int(label) == IGNORE_CHORD and chroma.dtype == torch.float32 and not chroma.any()
     batch = torch.utils.data.default_collate([data[i] for i in range(len(data))])
     assert torch.equal(batch[2], item.targets)

@@ -14,7 +14,7 @@ from mirbook.data.real import GTZAN, DatasetNotFoundError, GuitarSet, Jamendo, M
 from mirbook.data.real.gtzan import GENRES, split_ids
 from mirbook.data.real.guitarset import HELD_OUT, LEAD_SHEETS, lead_sheet_split, read_jams
 from mirbook.representations import CQT, Frontend, LogCompression, MelSpectrogram
-from mirbook.vocab import IGNORE_CHORD, chord_index
+from mirbook.vocab import IGNORE_CHORD
 
 SR = 22050
 
@@ -61,7 +61,8 @@ def test_guitarset(guitarset, frontend):
     source = GuitarSet(guitarset)
     assert [t.track_id for t in source.tracks("train", task="chords")] == \
         ["guitarset-00_BN3-119-G_comp", "guitarset-05_BN3-119-G_comp"]  # comping takes only
-    assert [t.track_id for t in source.tracks("valid")] == ["guitarset-00_BN2-166-Ab_comp", "guitarset-05_BN2-166-Ab_comp"]
+    assert [t.track_id for t in source.tracks("valid")] == \
+        ["guitarset-00_BN2-166-Ab_comp", "guitarset-05_BN2-166-Ab_comp"]
     data = ChordFrames("test", frontend=frontend, source="guitarset", root=guitarset, n_songs=1, cache_dir=False,
                        progress=False)
     assert data.n_songs == 1 and data.songs[0].key == "Eb major"
