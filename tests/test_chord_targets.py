@@ -97,7 +97,7 @@ def test_a_batch_of_ignored_frames_alone_has_zero_loss_and_zero_gradient():
     model, x, chroma, label = _batch([IGNORE_CHORD, IGNORE_CHORD])
     loss = model.loss((x, chroma, label))
     loss.backward()
-    assert float(loss) == 0.0 and torch.isfinite(loss)
+    assert loss.item() == 0.0 and torch.isfinite(loss)
     assert all(p.grad is None or not p.grad.any() for p in model.parameters())
 
 
