@@ -105,6 +105,19 @@ def test_guitarset_splits_hold_out_whole_lead_sheets(tmp_path):
         f"{style}{n}": 2 for style in ("BN", "Funk", "Jazz", "Rock", "SS") for n in (1, 2, 3)}
 
 
+def test_guitarset_held_out_lead_sheets_follow_the_documented_rotation():
+    """Style s (BN, Funk, Jazz, Rock, SS): test is progression s % 3 + 1 and valid (s + 1) % 3 + 1; test
+    takes the slower tempo for even s and the faster for odd s, valid the other."""
+    for s, style in enumerate(("BN", "Funk", "Jazz", "Rock", "SS")):
+        def pick(progression, slower):
+            sheets = sorted((int(sheet.split("-")[1]), sheet) for sheet in LEAD_SHEETS
+                            if sheet.split("-")[0] == f"{style}{progression}")
+            return sheets[0 if slower else 1][1]
+
+        assert pick(s % 3 + 1, slower=s % 2 == 0) == HELD_OUT["test"][s]
+        assert pick((s + 1) % 3 + 1, slower=s % 2 == 1) == HELD_OUT["valid"][s]
+
+
 def test_guitarset_refuses_a_file_it_cannot_place(guitarset):
     (guitarset / "annotation" / "00_BN9-100-C_comp.jams").write_text("{}")
     with pytest.raises(ValueError, match="00_BN9-100-C_comp.jams.*30 lead sheets"):
