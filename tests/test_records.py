@@ -1,6 +1,7 @@
 """mirbook.records: the measurements shipped as package data (GPU timings for the model chapters,
 the comparison records and their provenance for the comparison page)."""
 
+import base64
 import hashlib
 import json
 import platform
@@ -159,3 +160,82 @@ def test_state_hash_covers_buffers_and_is_equal_for_equal_weights():
     assert records.state_sha256(a) == records.state_sha256(b)
     b[1].running_mean += 1.0
     assert records.state_sha256(a) != records.state_sha256(b)
+
+
+# -- tagger-budget records -------------------------------------------------------------------------
+
+def _budget_run(**changes):
+    run = {"commit": "c", "dirty": False, "package_sha256": records.package_sha256(), "state_sha256": "s",
+           "benchmark_sha256": "b", "versions": {"representations": 1, "generator": 1, "torch": "t", "numpy": "n"},
+           "machine": {"cpu_model": "cpu", "cpu_count": 2, "torch_threads": 1}}
+    run.update(changes)
+    return run
+
+
+def test_budget_records_with_the_benchmark_fingerprint_and_package_are_current(tmp_path):
+    benchmark = tmp_path / "tagger_budgets.py"
+    benchmark.write_text("print('budgets')\n")
+    fingerprint = hashlib.sha256(benchmark.read_bytes()).hexdigest()
+    table = {"runs": {"crnn_tagger 25000 0 0.003": _budget_run(benchmark_sha256=fingerprint)}}
+    assert records.budget_record_problems(table, benchmark=benchmark) == {"stale": [], "package": [],
+                                                                          "unchecked": []}
+
+
+def test_budget_records_flag_a_tampered_fingerprint_dirty_code_missing_fields_and_other_packages(tmp_path):
+    benchmark = tmp_path / "tagger_budgets.py"
+    benchmark.write_text("print('budgets')\n")
+    fingerprint = records.file_sha256(benchmark)
+    incomplete = _budget_run(benchmark_sha256=fingerprint)
+    del incomplete["machine"]["torch_threads"]
+    table = {"runs": {"tampered": _budget_run(benchmark_sha256="0" * 64),
+                      "dirty": _budget_run(benchmark_sha256=fingerprint, dirty=True),
+                      "incomplete": incomplete,
+                      "other package": _budget_run(benchmark_sha256=fingerprint, package_sha256="f" * 64)}}
+    problems = records.budget_record_problems(table, benchmark=benchmark)
+    assert problems["stale"] == ["tampered: the benchmark file changed since this run",
+                                 "dirty: made from a checkout with uncommitted changes",
+                                 "incomplete: no machine.torch_threads"]
+    assert problems["package"] == ["other package"]
+    benchmark.write_text("print('changed')\n")  # the benchmark edited after the runs
+    changed = [line.split(":")[0] for line in records.budget_record_problems(table, benchmark=benchmark)["stale"]
+               if line.endswith("the benchmark file changed since this run")]
+    assert changed == ["tampered", "dirty", "other package"]  # every run with a fingerprint
+
+
+def test_budget_records_outside_a_checkout_say_what_they_cannot_check(tmp_path):
+    table = {"runs": {"r": _budget_run(benchmark_sha256="0" * 64)}}
+    problems = records.budget_record_problems(table, benchmark=tmp_path / "absent.py")
+    assert problems["stale"] == [] and problems["unchecked"] == [
+        "the benchmark file is not here, so the records cannot be checked against its code"]
+
+
+def test_budget_records_load_from_a_path_and_say_how_to_make_a_missing_file(tmp_path):
+    path = tmp_path / "budgets.json"
+    path.write_text(json.dumps({"runs": {}}))
+    assert records.load_budget_records(path) == {"runs": {}}
+    with pytest.raises(ValueError, match="benchmarks/tagger_budgets.py"):
+        records.load_budget_records(tmp_path / "absent.json")
+
+
+def test_floats_survive_encoding_and_a_wrong_shape_is_refused():
+    values = np.random.default_rng(0).random((5, 3)).astype(np.float32)
+    text = records.encode_floats(values)
+    assert np.array_equal(records.decode_floats(text, (5, 3)), values)
+    assert len(base64.b64decode(text)) == 5 * 3 * 4  # float32, nothing else
+    with pytest.raises(ValueError, match="holds 15 values, not the 16"):
+        records.decode_floats(text, (4, 4))
+
+
+def test_git_state_and_environment_describe_the_run(tmp_path):
+    import subprocess
+
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "a.py").write_text("x = 1\n")
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "a"],
+                   cwd=tmp_path, check=True)
+    assert records.git_state([tmp_path / "a.py"], tmp_path)["dirty"] is False
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert records.git_state([tmp_path / "a.py"], tmp_path)["dirty"] is True
+    env = records.environment()
+    assert env["versions"]["torch"] == torch.__version__ and env["machine"]["cpu_model"] == records.cpu_model()
