@@ -14,12 +14,13 @@ Information Retrieval". One idea per module (the README's "Package map" lists th
     resample          any sample rate to any other: torchaudio's sinc kernel, soxr where that kernel is huge: predict, real datasets
     train             fit (one training loop, Section 2.2) and checkpoints: every chapter that trains
     evaluate          metrics on annotations: mir_eval chords, voicing, keys; scikit-learn tag AUCs: model chapters
+    intervals         paired bootstrap and DeLong's test of two systems on shared test items: "Comparing the six models"
     scoring           runners that drive a model over a split and call evaluate: model chapters
     predict           a trained model on your own audio in one call, mir_eval-style output: model chapters
     features          MFCC statistics for the designed pipeline of Section 2.1: "Deep learning"
     plot              the figures chapters share (histories, voicing, tags): model chapters
     runtime           device, seeds, evaluation mode, median timing: every chapter
-    records           measurements shipped as package data (comparison records, the paper presets' GPU timings): model chapters, "Comparing the six models"
+    records           measurements shipped as package data (comparison records, tagger budgets, the paper presets' GPU timings): model chapters, "Comparing the six models"
     checks            input checks at the package's edges (audio, sample rates, options, frontends)
     vocab             chord and key vocabularies, chord templates, NO_KEY
 
