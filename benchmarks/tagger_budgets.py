@@ -69,7 +69,7 @@ SETTINGS = {
     "models": list(WIDTH_OPTIONS),
     "budgets": [25_000, 100_000, 400_000],
     "seeds": [0, 1, 2],
-    "epochs": 12,
+    "epochs": 20,
     "batch_size": 32,
     "schedule": "cosine",
     "learning_rates": [1e-3, 3e-3, 1e-2],
