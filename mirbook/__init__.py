@@ -13,6 +13,7 @@ Information Retrieval". One idea per module (the README's "Package map" lists th
     io                atomic writes, .lab files, the checkout folder: checkpoints, caches, predictions
     resample          any sample rate to any other: torchaudio's sinc kernel, soxr where that kernel is huge: predict, real datasets
     train             fit (one training loop, Section 2.2) and checkpoints: every chapter that trains
+    diagnostics       gradient norms per input frame and per layer (Sections 2.2, 4.5, 5.3): "Gradients through depth and time"
     evaluate          metrics on annotations: mir_eval chords, voicing, keys; scikit-learn tag AUCs: model chapters
     intervals         paired bootstrap and DeLong's test of two systems on shared test items: "Comparing the six models"
     scoring           runners that drive a model over a split and call evaluate: model chapters
