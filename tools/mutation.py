@@ -8,8 +8,10 @@
 
 `make mutation` calls this (MODULES=..., JOBS=...). mutmut's settings are in pyproject.toml
 ([tool.mutmut]); its work folder mutants/ is git-ignored and keeps results between runs, so
-modules can be measured one at a time and the report covers every module measured so far. A
-module named here is re-run in full (after its tests changed, say).
+modules can be measured one at a time and the report covers every module measured so far (one
+whose source changed since, whose mutants mutmut regenerates without results, keeps the results
+and commit recorded in mutation.json until it is measured again). A module named here is re-run
+in full (after its tests changed, say).
 
 The report: benchmarks/results/mutation.json (raw counts and every surviving mutant with its diff)
 and mutation.md (per module: mutants, killed, survived, timeouts, score; the survivors by
@@ -376,7 +378,13 @@ def main() -> None:
     else:
         run(args.modules, args.jobs)
         commits = record_commit(args.modules, args.commit or commit())
-    write_report(collect(), commits)
+    collected = collect()
+    # mutmut regenerates a changed file's mutants and forgets their results: a module measured
+    # earlier and not since keeps its recorded results (and the commit they were measured on).
+    report = RESULTS / "mutation.json"
+    recorded = json.loads(report.read_text())["modules"] if report.exists() else {}
+    kept = {name: m for name, m in recorded.items() if name not in collected}
+    write_report({**kept, **collected}, {**commits, **{name: m["commit"] for name, m in kept.items()}})
 
 
 if __name__ == "__main__":
