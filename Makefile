@@ -14,7 +14,7 @@ PY := $(ENV_DIR)/bin/python
 STAMP := $(ENV_DIR)/.mirbook-installed
 PYTHON_FOR_VENV ?= python3
 
-.PHONY: test book env unit notebooks book-check benchmarks comparison strip clean mutation
+.PHONY: test book env unit notebooks book-check benchmarks comparison budgets strip clean mutation
 
 env: $(STAMP)
 
@@ -59,6 +59,11 @@ benchmarks: env
 # mirbook/results/model_comparison.json (package data), which book/models/comparison.ipynb reads.
 comparison: env
 	"$(PY)" benchmarks/model_comparison.py
+
+# Trains the three taggers at three parameter budgets with 3 seeds each (half an hour to an hour on
+# 2 CPU cores) and updates mirbook/results/tagger_budgets.json, read by "Comparing the six models".
+budgets: env
+	"$(PY)" benchmarks/tagger_budgets.py
 
 # Mutation testing (not part of `make test` or CI): mutmut (the `mutation` extra, installed here)
 # mutates mirbook/ in mutants/ (git-ignored), runs against each mutant the tests that reach it and
