@@ -379,6 +379,9 @@ def main() -> None:
         run(args.modules, args.jobs)
         commits = record_commit(args.modules, args.commit or commit())
     collected = collect()
+    if args.modules and not args.report_only:  # mutants/ may hold older, partial results of other modules
+        collected = {name: m for name, m in collected.items()
+                     if any(name == a or name.startswith(a + ".") for a in args.modules)}
     # mutmut regenerates a changed file's mutants and forgets their results: a module measured
     # earlier and not since keeps its recorded results (and the commit they were measured on).
     report = RESULTS / "mutation.json"
