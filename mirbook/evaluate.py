@@ -8,7 +8,9 @@
   ``mir_eval.melody.voicing_measures`` plus frame accuracy, precision and F-measure
   (:func:`evaluate_voicing`); :func:`voiced_intervals` gives the mir_eval-style intervals, and
   :func:`energy_scores` turns a mix's frame loudness into scores of the same kind (the
-  conventional baseline the two chapters tune and score exactly like their networks).
+  conventional baseline the two chapters tune and score exactly like their networks);
+  :func:`voicing_transfer` sets a detector's scores in its own world beside those on music the
+  world did not write (the out-of-world pieces), with what transfers and what does not.
 - Key (tagger chapters): ``mir_eval.key.evaluate``'s weighted score, averaged (:func:`evaluate_keys`).
 - Tags (tagger chapters): macro ROC-AUC and PR-AUC with scikit-learn (:func:`evaluate_tags`).
   mir_eval has no tagging metric: it scores *annotations* against references (beats, chords,
@@ -52,6 +54,7 @@ __all__ = [
     "voicing_baselines",
     "voicing_table",
     "baseline_report",
+    "voicing_transfer",
     "evaluate_keys",
     "evaluate_tags",
 ]
@@ -402,6 +405,112 @@ def baseline_report(model_name: str, model_scores: dict[str, float], rows: dict[
         f"{loud - trivial:+.3f} against the better trivial detector ({trivial:.3f}, which needs no audio) "
         f"and {loud - net:+.3f} against the network ({net:.3f}): loudness closes {share:.0%} of the gap "
         f"between knowing nothing and the network."])
+
+
+#: What :func:`voicing_transfer` compares across worlds: (name, where it is read, higher is better).
+TRANSFER_MEASURES = (("frame accuracy", ("network", "Frame Accuracy"), True),
+                     ("voicing recall", ("network", "Voicing Recall"), True),
+                     ("false alarms where only the lead plays", ("kinds", "lead only"), False),
+                     ("false alarms where neither voice nor lead plays", ("kinds", "neither voice nor lead"), False))
+
+
+def voicing_transfer(model_name: str, worlds: dict[str, dict], *, sample_rate: int, hop_length: int,
+                     median_filters: Sequence[int] = (1, 17, 33, 49, 65), tolerance: float = 0.05,
+                     aims: tuple[float, float] | None = None) -> tuple[str, dict]:
+    """A voice detector in two worlds side by side, with what transfers (voice chapters).
+
+    ``worlds``: two entries, the world the detector learned in first, ``name -> {"valid", "test",
+    "baselines"}``. ``valid`` and ``test`` are dicts of per-song ``"references"`` (voiced
+    intervals), ``"probabilities"`` (the network's frame probabilities), ``"leads"`` (the lead's
+    intervals, None: no lead) and, for ``test``, optionally ``"styles"`` (each song's arrangement);
+    ``baselines`` are :func:`voicing_baselines`' rows on the test songs. Each world's threshold and
+    median filter are chosen on its own validation songs (:func:`choose_voicing_settings`).
+
+    Returns ``(markdown, scores)``; ``scores[world]`` holds the chosen ``"threshold"`` and
+    ``"median_filter"``, and for the test songs ``"network"`` (:func:`evaluate_voicing`),
+    ``"kinds"`` (error rates of :func:`voicing_errors_by_kind`) and ``"styles"`` (style -> frame
+    accuracy), the same for the validation songs under ``"valid"``. The Markdown: the chosen
+    settings; a table of the network and the baselines (frame accuracy, voicing recall and false
+    alarm per world); the network's error rate per frame kind (and per arrangement); a sentence
+    on what transfers (a measure of :data:`TRANSFER_MEASURES` that is at most ``tolerance``
+    worse in the second world); with ``aims = (least frame accuracy, most lead-only false
+    alarms)``, whether the second world's validation and test songs meet them.
+    """
+    if len(worlds) != 2:
+        raise ValueError(f"worlds must hold two worlds (the detector's own first); got {len(worlds)}")
+    rate = {"sample_rate": sample_rate, "hop_length": hop_length}
+    scores = {}
+    for name, world in worlds.items():
+        valid, test = world["valid"], world["test"]
+        threshold, median, _ = choose_voicing_settings(valid["references"], valid["probabilities"],
+                                                       median_filters=median_filters, **rate)
+        decide = {"threshold": threshold, "median_filter": median, **rate}
+        scores[name] = {"threshold": threshold, "median_filter": median, **_voicing_scores(test, decide),
+                        "valid": _voicing_scores(valid, decide)}
+    (own, own_scores), (other, other_scores) = scores.items()
+    settings = "Settings chosen on each world's validation songs: " + "; ".join(
+        f"{w}, threshold {scores[w]['threshold']:.2f} and a median filter of {scores[w]['median_filter']} frames"
+        for w in worlds) + "."
+    columns = (("frame accuracy", "Frame Accuracy"), ("voicing recall", "Voicing Recall"),
+               ("voicing false alarm", "Voicing False Alarm"))
+    header = [f"{label}, {world}" for label, _ in columns for world in worlds]
+    lines = ["| detector | " + " | ".join(header) + " |", "|---|" + "---:|" * len(header)]
+    rows = {model_name: {w: scores[w]["network"] for w in worlds}}
+    for detector in worlds[own]["baselines"]:
+        rows[detector] = {w: worlds[w]["baselines"][detector] for w in worlds}
+    lines += [f"| {detector} | " + " | ".join(f"{by_world[w][key]:.3f}" for _, key in columns for w in worlds)
+              + " |" for detector, by_world in rows.items()]
+    kinds = ["| where | " + " | ".join(f"error rate, {w}" for w in worlds) + " |", "|---|---:|---:|"]
+    kinds += [f"| {kind} frames ({'missed' if voice else 'false alarms'}) | "
+              + " | ".join(_rate(scores[w]["kinds"][kind]) for w in worlds) + " |"
+              for kind, (voice, _) in FRAME_KINDS.items()]
+    kinds += [f"| songs arranged as: {style} (1 - frame accuracy) | "
+              + " | ".join(_rate(1 - scores[w]["styles"][style]) if style in scores[w]["styles"] else "-"
+                           for w in worlds) + " |"
+              for style in dict.fromkeys(s for w in worlds for s in scores[w]["styles"])]
+    holds, fails = [], []
+    for label, (part, key), higher in TRANSFER_MEASURES:
+        a, b = own_scores[part][key], other_scores[part][key]
+        if np.isnan(a) or np.isnan(b):
+            continue
+        worse = (a - b) if higher else (b - a)
+        (fails if worse > tolerance else holds).append(f"{label} ({a:.3f} -> {b:.3f})")
+    loud = {w: worlds[w]["baselines"]["energy on the mix"]["Frame Accuracy"] for w in worlds}
+    net = {w: scores[w]["network"]["Frame Accuracy"] for w in worlds}
+    sentence = (f"Against the energy detector the network's frame accuracy is {net[own] - loud[own]:+.3f} "
+                f"{own} and {net[other] - loud[other]:+.3f} {other}. From {own} to {other} "
+                f"(a measure transfers when it is at most {tolerance:.2f} worse), what transfers: "
+                f"{'; '.join(holds) or 'nothing'}; what does not: {'; '.join(fails) or 'nothing'}.")
+    if aims is not None:
+        accuracy, lead = aims
+        reached = []
+        for split, got in (("validation", other_scores["valid"]), ("test", other_scores)):
+            a, f = got["network"]["Frame Accuracy"], got["kinds"]["lead only"]
+            met = a >= accuracy and not f > lead  # no lead frames: nothing to falsely call voiced
+            reached.append(f"{split} songs {a:.3f} and {_rate(f)} ({'met' if met else 'not met'})")
+        sentence += (f" The aim {other} is a frame accuracy of at least {accuracy:.2f} with false alarms on "
+                     f"at most {lead:.2f} of the frames where only the lead plays: {'; '.join(reached)}.")
+    return "\n\n".join([settings, "\n".join(lines), "\n".join(kinds), sentence]), scores
+
+
+def _voicing_scores(songs: dict, decide: dict) -> dict:
+    refs, probs = songs["references"], songs["probabilities"]
+    styles = songs.get("styles") or ()
+    with warnings.catch_warnings():  # an arrangement without voice has no voiced frame; that is expected
+        warnings.filterwarnings("ignore", message=".*no voiced frames", category=UserWarning)
+        by_style = {}
+        for style in dict.fromkeys(styles):
+            chosen = [i for i, s in enumerate(styles) if s == style]
+            by_style[style] = evaluate_voicing([refs[i] for i in chosen], [probs[i] for i in chosen],
+                                               **decide)["Frame Accuracy"]
+        return {"network": evaluate_voicing(refs, probs, **decide),
+                "kinds": {kind: value["error_rate"] for kind, value in
+                          voicing_errors_by_kind(refs, songs["leads"], probs, **decide).items()},
+                "styles": by_style}
+
+
+def _rate(value: float) -> str:
+    return "-" if np.isnan(value) else f"{value:.3f}"
 
 
 def evaluate_keys(references: Sequence[str], estimates: Sequence[str]) -> dict[str, float]:

@@ -24,12 +24,15 @@ from mirbook.evaluate import (
     evaluate_tags,
     evaluate_voicing,
 )
-from mirbook.data.baselines import template_posteriors, template_similarities
+from mirbook.data.baselines import key_baseline, template_posteriors, template_similarities
+from mirbook.data.datasets import TaggedClips
+from mirbook.data.out_of_world import COLLECTIONS
 from mirbook.runtime import evaluation_mode
 from mirbook.vocab import KEY_LABELS, NO_KEY
 
 __all__ = ["score_chord_model", "voice_probabilities", "score_voice_model", "score_tagger",
-           "choose_template_settings", "grid_edge"]
+           "OUT_OF_WORLD_SECONDS", "out_of_world_key_clips", "key_transfer", "describe_key_transfer",
+           "key_transfer_metrics", "choose_template_settings", "grid_edge"]
 
 
 def _song_items(dataset, *, what: str) -> list:
@@ -117,6 +120,105 @@ def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
                                    [KEY_LABELS[k] for k in key_estimates[known].tolist()])
         result.update({f"Key {name}": value for name, value in key_scores.items()})
     return result
+
+
+#: Seconds of each out-of-world piece the tagger chapters read: its opening, rendered once and cached.
+OUT_OF_WORLD_SECONDS = 30.0
+
+
+def out_of_world_key_clips(split: str, n_songs: int, frontend, *, clip_seconds: float,
+                           seconds: float = OUT_OF_WORLD_SECONDS, cache_dir=None,
+                           progress: bool = True) -> TaggedClips:
+    """The first ``n_songs`` out-of-world pieces of ``split`` as key-only ``TaggedClips`` (paper Section
+    5.7.2's taggers, their key head; tagger chapters).
+
+    ``mirbook.data.out_of_world``: real compositions played by sampled instruments, no tags, the
+    key from the score. The opening ``seconds`` of each piece are cut into as many clips of
+    ``clip_seconds`` (the length the tagger trained on) as fit, at least one, spread evenly and
+    seen through the tagger's ``frontend``.
+    """
+    clips_per_song = max(1, int(seconds // clip_seconds))
+    return TaggedClips(split, n_songs=n_songs, source="out_of_world", frontend=frontend, duration=seconds,
+                       clip_seconds=clip_seconds, clips_per_song=clips_per_song, cache_dir=cache_dir,
+                       progress=progress)
+
+
+def key_transfer(model, world, out_of_world: dict, *, cache_dir=None) -> dict[str, dict]:
+    """A tagger's key head beside the Krumhansl-Kessler profiles, in the world and out of it (tagger chapters).
+
+    ``world``: the world's test clips; ``out_of_world``: split name -> key-only clips
+    (:func:`out_of_world_key_clips`). On the clips of each that have a key, :func:`score_tagger`
+    scores the model's estimates and ``mirbook.data.baselines.key_baseline`` the profiles' on the
+    clips' mean chroma (paper Section 5.7.2; ``mir_eval.key``). Returns ``{"world": row, split:
+    row, ...}``, each row ``{"pieces", "clips", "model", "baseline", "margin", "model_correct",
+    "baseline_correct"}``: weighted scores, margin = model - baseline, and exact-key fractions.
+    """
+    rows = {}
+    for name, clips in {"world": world, **out_of_world}.items():
+        baseline = key_baseline(clips, cache_dir=cache_dir)
+        if baseline is None:
+            raise ValueError(f"key_transfer: the {name!r} clips have no key annotation to score")
+        scores = score_tagger(model, clips)
+        rows[name] = {"pieces": sum(song.key is not None for song in clips.songs),
+                      "clips": len(baseline["estimates"]),
+                      "model": float(scores["Key Weighted Score"]), "baseline": float(baseline["Weighted Score"]),
+                      "margin": float(scores["Key Weighted Score"] - baseline["Weighted Score"]),
+                      "model_correct": float(scores["Key Correct"]), "baseline_correct": float(baseline["Correct"])}
+    return rows
+
+
+def _pieces(split: str) -> str:
+    return f"{'validation' if split == 'valid' else split} pieces"
+
+
+def _world_name(name: str) -> str:
+    if name == "world":
+        return "the book's world, test songs"
+    composers = ", ".join(composer.capitalize() for composer, _, _ in COLLECTIONS[name])
+    return f"out of the world, {_pieces(name)} ({composers})"
+
+
+def describe_key_transfer(rows: dict[str, dict], model_name: str) -> str:
+    """:func:`key_transfer`'s rows as a Markdown table, then a sentence on whether the key transfers:
+    the model's margin over the profiles in the world and on each out-of-world split (tagger chapters)."""
+    header = ("| music | songs with a key | clips | network | Krumhansl-Kessler | network - profiles "
+              "| network: exact key | profiles: exact key |")
+    lines = [header, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {_world_name(name)} | {r['pieces']} | {r['clips']} | {r['model']:.3f} | {r['baseline']:.3f} "
+              f"| {r['margin']:+.3f} | {r['model_correct']:.3f} | {r['baseline_correct']:.3f} |"
+              for name, r in rows.items()]
+    world, test = rows["world"], rows["test"]
+    above = [name for name in rows if name != "world" and rows[name]["margin"] >= 0]
+    below = [name for name in rows if name != "world" and rows[name]["margin"] < 0]
+
+    if not below:
+        verdict = ("The key transfers: on music the world did not write the network stays at or above the "
+                   "classic profiles, " + ("with a smaller lead than in the world." if test["margin"] < world["margin"]
+                                           else "with at least the lead it has in the world."))
+    elif not above:
+        verdict = ("The key does not transfer: on music the world did not write the network falls below the "
+                   "classic profiles.")
+    else:
+        verdict = (f"The key transfers only in part: the network stays at or above the profiles on the "
+                   f"{' and '.join(map(_pieces, above))} but falls below them on the "
+                   f"{' and '.join(map(_pieces, below))}, so its lead out of the world "
+                   "depends on the music.")
+    sentence = (f"Key weighted score (`mir_eval.key`), {model_name} against the Krumhansl-Kessler profiles on "
+                f"the same clips: {world['model']:.3f} against {world['baseline']:.3f} in the book's world "
+                f"({world['margin']:+.3f}), {test['model']:.3f} against {test['baseline']:.3f} on the "
+                f"out-of-world test pieces ({test['margin']:+.3f})"
+                + (f"; the validation pieces gave {rows['valid']['margin']:+.3f}" if "valid" in rows else "")
+                + f". {verdict}")
+    return "\n".join(lines) + "\n\n" + sentence
+
+
+def key_transfer_metrics(rows: dict[str, dict]) -> dict[str, float]:
+    """The out-of-world test row of :func:`key_transfer` as a tagger chapter's ``RESULTS["metrics"]``
+    entries: ``out_of_world_key_weighted``, ``out_of_world_baseline_key_weighted`` and
+    ``out_of_world_key_above_baseline`` (model minus profiles)."""
+    test = rows["test"]
+    return {"out_of_world_key_weighted": test["model"], "out_of_world_baseline_key_weighted": test["baseline"],
+            "out_of_world_key_above_baseline": test["margin"]}
 
 
 def choose_template_settings(songs: Sequence, *, hop_length: int = 2048,

@@ -76,7 +76,10 @@ def chord_index(label: str) -> int:
 
 
 def chord_label(index: int) -> str:
-    """Inverse of :func:`chord_index`: class index (0-24) to Harte label."""
+    """Inverse of :func:`chord_index`: class index (0-24) to Harte label; :data:`IGNORE_CHORD` to
+    'X', the label ``mir_eval`` leaves out of a score (a chord outside majmin)."""
+    if not isinstance(index, bool) and isinstance(index, (int, np.integer)) and index == IGNORE_CHORD:
+        return "X"
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(CHORD_LABELS):
         raise ValueError(f"chord index must be an int in [0, {len(CHORD_LABELS) - 1}]; got {index!r}")
     return CHORD_LABELS[int(index)]

@@ -10,7 +10,7 @@ import pytest
 
 import numpy as np
 
-from mirbook.vocab import check_tag_names, chord_chroma, chord_index, chord_label, key_index, key_label
+from mirbook.vocab import IGNORE_CHORD, check_tag_names, chord_chroma, chord_index, chord_label, key_index, key_label
 
 
 @pytest.mark.parametrize("bad", [True, False, 2.0])
@@ -56,3 +56,15 @@ def test_a_tag_vocabulary_is_a_sequence_of_names():
 def test_chord_chroma_is_float32_as_documented(label):
     """The deep chroma targets are float32 (the package's default dtype), 'N' included."""
     assert chord_chroma(label).dtype == np.float32
+
+
+def test_the_ignored_target_reads_back_as_the_label_mir_eval_leaves_out():
+    """A frame outside majmin has the target IGNORE_CHORD; its name is 'X', which mir_eval excludes
+    (comparison -1) and which maps back to the same target."""
+    import mir_eval
+
+    assert chord_label(IGNORE_CHORD) == "X"
+    assert chord_index(chord_label(IGNORE_CHORD)) == IGNORE_CHORD
+    assert mir_eval.chord.majmin(["X"], ["C:maj"])[0] == -1
+    with pytest.raises(ValueError, match="must be an int"):
+        chord_label(float(IGNORE_CHORD))

@@ -187,7 +187,7 @@ def load_features(tracks: list[TrackRef], frontend: torch.nn.Module, *, cache: A
 
     def song_with_audio(i: int) -> Song:
         try:
-            song = _cached_song(tracks[i], sample_rate, cache) if cache_songs else tracks[i].load(sample_rate)
+            song = cached_song(tracks[i], sample_rate, cache) if cache_songs else tracks[i].load(sample_rate)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError, EOFError) as err:
             raise ValueError(f"cannot load {_describe(tracks[i])}: {type(err).__name__}: {err}") from err
         if song.audio.size == 0:
@@ -211,7 +211,7 @@ def load_features(tracks: list[TrackRef], frontend: torch.nn.Module, *, cache: A
     return features, songs
 
 
-def _cached_song(track: TrackRef, sample_rate: int, cache: ArrayCache) -> Song:
+def cached_song(track: TrackRef, sample_rate: int, cache: ArrayCache) -> Song:
     """The track's song with audio: from the song cache, else loaded (and stored)."""
     key = content_hash({**track.identity, "sample_rate": sample_rate, "what": "song"})
     entry = cache.load(key)

@@ -23,7 +23,7 @@ split's scores always cover the collection asked for. Fix or remove the file and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ import torch
 from torch.utils.data import Dataset
 
 from mirbook.checks import check_frontend, check_positive_int
-from mirbook.data.cache import ArrayCache, default_cache_dir, load_features
+from mirbook.data.cache import ArrayCache, cached_song, default_cache_dir, load_features
 from mirbook.data.out_of_world import OutOfWorld
 from mirbook.data.real import GTZAN, GuitarSet, Jamendo, MagnaTagATune
 from mirbook.data.song import Song
@@ -39,7 +39,8 @@ from mirbook.data.sources import Source, SyntheticWorld, TrackRef, check_split
 from mirbook.frames import frame_times, intervals_to_frames
 from mirbook.vocab import CHORD_CHROMA, IGNORE_CHORD, NO_KEY, check_tag_names, chord_index, key_index
 
-__all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "SongItem", "NO_KEY", "SOURCES", "make_source"]
+__all__ = ["ChordFrames", "VoiceExcerpts", "TaggedClips", "KeyOnlyClips", "SongItem", "NO_KEY", "SOURCES",
+           "make_source"]
 
 #: The names ``source="..."`` accepts and the :class:`~mirbook.data.sources.Source` classes they build.
 SOURCES: dict[str, type[Source]] = {cls.name: cls for cls in (SyntheticWorld, OutOfWorld, GuitarSet, Jamendo,
@@ -97,6 +98,7 @@ class _SongDataset(Dataset):
             raise ValueError(f"the {split!r} split of source {self.source.name!r} is empty: no songs to load")
         cache = ArrayCache(None if cache_dir is False else Path(cache_dir) if cache_dir is not None
                            else default_cache_dir())
+        self._cache = cache
         self.features, self.songs = load_features(
             self.tracks, self.frontend, cache=cache, cache_songs=self.source.cache_songs, batch_size=batch_size,
             progress=progress, desc=f"{type(self).__name__} {split}: features")
@@ -114,9 +116,15 @@ class _SongDataset(Dataset):
             raise ValueError(f"song index must be an int in [0, {self.n_songs}); got {i!r}")
         return int(i)
 
-    def example(self, i: int = 0) -> Song:
-        """Song ``i`` with its audio, stems (synthetic songs) and annotations, to play and plot."""
-        return self.tracks[self._check_song_index(i)].load(self.sample_rate)
+    def example(self, i: int = 0, *, stems: bool = True) -> Song:
+        """Song ``i`` with its audio, stems (synthetic songs) and annotations, to play and plot.
+
+        ``stems=False``: the mix and annotations only, read from the song cache where the source
+        keeps one (rendered sources), without rendering again: what audio baselines need."""
+        track = self.tracks[self._check_song_index(i)]
+        if stems or not self.source.cache_songs:
+            return track.load(self.sample_rate)
+        return replace(cached_song(track, self.sample_rate, self._cache), stems={})
 
     def song_items(self) -> list[SongItem]:
         """Every song of the split as a :class:`SongItem` (what evaluation loops over)."""
@@ -305,3 +313,26 @@ class TaggedClips(_SongDataset):
         """Song ``i``: full features, frame times, multi-hot tags; ``item.song.key`` the reference key."""
         i = self._check_song_index(i)
         return SongItem(self.features[i], self.times[i], self.tags[i], self.songs[i])
+
+
+class KeyOnlyClips(Dataset):
+    """The clips of ``clips`` that have a key, their tags unknown: training items for a tagger's key
+    head (paper Section 5.7.2; tagger chapters, which add the out-of-world pieces this way).
+
+    Item: ``(x, tags, key)`` as :class:`TaggedClips` yields, with ``tags`` all NaN over
+    ``tag_names`` (the vocabulary of the clips they train beside), which the taggers' loss leaves
+    out of its tag term. Clips whose key is :data:`NO_KEY` are dropped: they would teach nothing.
+    """
+
+    def __init__(self, clips: TaggedClips, tag_names):
+        self.tag_names = list(check_tag_names(tag_names, name="tag_names"))
+        self.clips = clips
+        self._index = [i for i, key in enumerate(clips.keys[j] for j, _ in clips._index) if int(key) != NO_KEY]
+        self._unknown = torch.full((len(self.tag_names),), float("nan"))
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, index: int):
+        x, _, key = self.clips[self._index[index]]
+        return x, self._unknown.clone(), key

@@ -81,9 +81,10 @@ class _Tagger(ReferenceModel):
         """``tag_weight`` x binary cross-entropy on the tags plus cross-entropy on the key.
 
         ``batch = (x (B, n_bins, T), tags (B, n_tags), key (B,))`` as ``TaggedClips`` yields;
-        clips whose key is ``NO_KEY`` (unknown) do not enter the key term. The tag term is the
-        mean over clips *and tags*, so on its own each tag would pull on the shared layers with
-        ``1 / n_tags`` of the key's strength: with ``tag_weight=1`` the key alone shapes the trunk
+        clips whose key is ``NO_KEY`` (unknown) do not enter the key term, tags that are NaN
+        (unknown: :class:`~mirbook.data.datasets.KeyOnlyClips`) not the tag term. The tag term is
+        the mean over the known entries of clips *and tags*, so on its own each tag would pull on
+        the shared layers with ``1 / n_tags`` of the key's strength: with ``tag_weight=1`` the key alone shapes the trunk
         and the tags stay at their base rates. ``tag_weight`` restores the balance. With
         ``transpose=k`` each training clip is first transposed by a random number of semitones
         in ``[-k, k]`` and its key with it (tags do not change), as in key-detection practice.
@@ -93,7 +94,11 @@ class _Tagger(ReferenceModel):
         x = transpose_spectrogram(x, semitones, bins_per_semitone=self.bins_per_semitone)
         (key,) = transpose_labels(semitones, keys=key)
         out = self.forward(x)
-        loss = self.tag_weight * F.binary_cross_entropy_with_logits(out.tags, tags.float())
+        tags = tags.float()
+        known_tags = ~torch.isnan(tags)
+        loss = out.key.new_zeros(())
+        if known_tags.any():
+            loss = self.tag_weight * F.binary_cross_entropy_with_logits(out.tags[known_tags], tags[known_tags])
         known = key != NO_KEY  # real tagging datasets (MagnaTagATune, GTZAN) have no key
         if known.any():
             loss = loss + F.cross_entropy(out.key[known], key[known].long())
