@@ -471,6 +471,13 @@ def test_song_indices_are_checked_and_examples_carry_audio(mel, tmp_path):
     assert len(source.loads) == loads + 1 and quiet.stems == {}
     np.testing.assert_array_equal(quiet.audio, _audio(11 * HOP, SR, 440.0))
     assert data.example().track_id == "test-0"
+    # with no cache to read, stems=False loads the song and still leaves its stems out
+    uncached = ChordFrames("test", frontend=mel, source=source, n_songs=None, context=3, cache_dir=False,
+                           progress=False)
+    loads = len(source.loads)
+    song = uncached.example(1, stems=False)
+    assert len(source.loads) == loads + 1 and song.stems == {}
+    np.testing.assert_array_equal(song.audio, _audio(11 * HOP, SR, 440.0))
     # a source that caches no songs loads the track again
     plain = _Handmade([_chord_spec(9)])
     data = ChordFrames("test", frontend=mel, source=plain, n_songs=None, context=3, cache_dir=False, progress=False)
