@@ -117,6 +117,8 @@ def chords(mel):
 def test_chord_frames_one_item_per_centred_frame(chords):
     """65 frames (64 hops of audio) and 41 frames: 106 items; frame i's time is i * 1024 / 22050 s."""
     assert chords.n_frames == [65, 41] and len(chords) == 106
+    assert (chords.split, chords.sample_rate, chords.hop_length, chords.n_bins, chords.n_songs) == ("test", 22050,
+                                                                                                  1024, 16, 2)
     assert chords.features[0].shape == (16, 65)
     np.testing.assert_allclose(chords.times[1], np.arange(41) * 1024 / 22050)
 
@@ -440,13 +442,18 @@ def test_sources_splits_and_batch_sizes_are_checked(mel):
         VoiceExcerpts("test", source=_Handmade([_voice_spec(9)], tasks=("chords",)), **kw)
     with pytest.raises(ValueError, match=r"the 'valid' split of source 'handmade' is empty: no songs to load"):
         VoiceExcerpts("valid", source=_Handmade([]), **kw)
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="^batch_size must be a positive int"):
         TaggedClips("test", source=_Handmade([_tag_spec(30)]), batch_size=0, clip_seconds=0.5, **kw)
     with pytest.raises(ValueError, match=r"source must be a Source or one of \('synthetic', 'out_of_world', "
                                          r"'guitarset', 'jamendo', 'magnatagatune', 'gtzan'\); got 'nope'"):
         make_source("nope")
     source = _Handmade([])
     assert make_source(source, seed=5) is source
+    # by name: the synthetic world of seed 0 and 30-second songs unless told otherwise (nothing rendered yet)
+    world = make_source("synthetic")
+    assert type(world).__name__ == "SyntheticWorld" and (world.seed, world.duration) == (0, 30.0)
+    world = make_source("synthetic", seed=2, duration=4.0)
+    assert (world.seed, world.duration) == (2, 4.0)
 
 
 def test_song_indices_are_checked_and_examples_carry_audio(mel, tmp_path):
