@@ -70,7 +70,7 @@ def test_a_track_renders_at_the_world_s_duration_and_the_asked_sample_rate():
 
 def test_the_world_needs_a_number_of_songs_within_its_block(monkeypatch):
     world = SyntheticWorld(seed=0, duration=8)
-    with pytest.raises(ValueError, match="n_songs must be a positive int for the synthetic source; got None"):
+    with pytest.raises(ValueError, match=r"^n_songs must be a positive int for the synthetic source; got None$"):
         world.tracks("train")
     with pytest.raises(ValueError, match="n_songs must be a positive int; got 0"):
         world.tracks("train", n_songs=0)
@@ -81,3 +81,20 @@ def test_the_world_needs_a_number_of_songs_within_its_block(monkeypatch):
     assert [t.identity["seed"] for t in world.tracks("valid", n_songs=4)] == [4, 5, 6, 7]
     with pytest.raises(ValueError, match=r"n_songs must be an int in \[1, 4\]; got 5"):
         world.tracks("valid", n_songs=5)
+
+
+@pytest.mark.parametrize("duration", [0, 0.0, -1.0, True, "30", None])
+def test_a_rendered_source_refuses_a_duration_that_is_not_a_positive_number(duration):
+    with pytest.raises(ValueError, match=rf"^duration must be a positive number of seconds; got {duration!r}$"):
+        SyntheticWorld(seed=0, duration=duration)
+
+
+def test_a_rendered_source_takes_any_positive_duration_and_checks_its_seed():
+    assert SyntheticWorld(seed=3, duration=0.5).duration == 0.5
+    with pytest.raises(ValueError, match=r"^seed must be a non-negative int; got -1$"):
+        SyntheticWorld(seed=-1)
+
+
+def test_a_split_outside_train_valid_test_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"^split must be one of .*'dev'"):
+        SyntheticWorld(seed=0, duration=8).tracks("dev", n_songs=1)
