@@ -14,7 +14,7 @@ PY := $(ENV_DIR)/bin/python
 STAMP := $(ENV_DIR)/.mirbook-installed
 PYTHON_FOR_VENV ?= python3
 
-.PHONY: test book env unit notebooks book-check benchmarks comparison budgets strip clean mutation
+.PHONY: test book env unit notebooks book-check benchmarks comparison budgets paper-preset strip clean mutation
 
 env: $(STAMP)
 
@@ -64,6 +64,11 @@ comparison: env
 # 2 CPU cores) and updates mirbook/results/tagger_budgets.json, read by "Comparing the six models".
 budgets: env
 	"$(PY)" benchmarks/tagger_budgets.py
+
+# Trains the deep chroma paper preset with its authors' released recipe on the chapter's songs (tens of
+# minutes on one CPU core) and updates mirbook/results/paper_preset.json, read by "Comparing the six models".
+paper-preset: env
+	"$(PY)" benchmarks/paper_preset.py
 
 # Mutation testing (not part of `make test` or CI): mutmut (the `mutation` extra, installed here)
 # mutates mirbook/ in mutants/ (git-ignored), runs against each mutant the tests that reach it and

@@ -44,9 +44,12 @@ RESULTS = ROOT / "benchmarks" / "results"
 NOTES = RESULTS / "mutation_notes.json"
 # The project's bars: these modules (packages by prefix) need a score of at least 85 %.
 BAR = 0.85
+# data/'s data path is under the bar; the music world's synthesis modules (and the SoundFont player
+# the out-of-world pieces are rendered with) are measured but not held to it.
 BAR_MODULES = ("mirbook.evaluate", "mirbook.train", "mirbook.vocab", "mirbook.predict",
                "mirbook.data.datasets", "mirbook.data.cache", "mirbook.data.sources",
-               "mirbook.data.baselines", "mirbook.data.real", "mirbook.representations")
+               "mirbook.data.baselines", "mirbook.data.real", "mirbook.data.out_of_world", "mirbook.data.song",
+               "mirbook.representations")
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout",
           -11: "segfault", -9: "segfault", 37: "type check", None: "not checked"}
@@ -165,6 +168,16 @@ def under_bar(module: str) -> bool:
     return any(module == m or module.startswith(m + ".") for m in BAR_MODULES)
 
 
+def bar_module_names() -> list[str]:
+    """Every module of mirbook/ that the bar covers, by dotted name (a package's files one by one)."""
+    names = []
+    for path in sorted((ROOT / "mirbook").rglob("*.py")):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if not name.endswith("__init__") and under_bar(name):
+            names.append(name)
+    return names
+
+
 def score_after_added_tests(module: dict, notes: dict) -> tuple[int, float | None]:
     """Survivors judged "gap, now killed" (checked against each mutant) and the score with them killed."""
     now_killed = sum(notes.get(s["mutant"], "").startswith("gap, now killed") for s in module["survivors"])
@@ -194,7 +207,8 @@ def write_report(modules: dict, commits: dict[str, str]) -> None:
            "(tools/mutation.py; settings in pyproject.toml's [tool.mutmut]). Each mutant runs the tests",
            "that reach the mutated function. Score = (killed + timeout) / (killed + timeout + survived + no tests).",
            f"The bar is {BAR:.0%} on evaluate, train, vocab, predict, data/ (datasets, cache, sources,",
-           "baselines, real/) and representations. Raw numbers and every survivor's diff: mutation.json.", "",
+           "baselines, real/, out_of_world, song) and representations. Raw numbers and every survivor's diff:",
+           "mutation.json.", "",
            "The column 'with added tests' counts the survivors that tests added after the measurement kill",
            "(each checked against that mutant, `tools/mutation.py --check`): computed, not re-measured.", "",
            ("| module | mutants | killed | survived | timeouts | no tests | not run | score | with added tests "
@@ -212,6 +226,10 @@ def write_report(modules: dict, commits: dict[str, str]) -> None:
         out.append(f"| {name} | {m['mutants']} | {m['killed']} | {m['survived']} | {m['timeout']} | "
                    f"{m['no_tests']} | {m['not_checked']} | {score} | {f'{after:.1%}' if after else '-'} | "
                    f"{bar} | {m['commit'][:12]} |")
+    unmeasured = [name for name in bar_module_names()
+                  if name not in modules or modules[name]["not_checked"] == modules[name]["mutants"]]
+    if unmeasured:
+        out += ["", "Modules under the bar not measured yet: " + ", ".join(unmeasured) + "."]
     summary = notes.get("_summary", [])
     out += [""] + ([*summary, ""] if summary else [])
     out += ["## Surviving mutants", "",
