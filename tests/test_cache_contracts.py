@@ -126,3 +126,78 @@ def test_features_of_a_double_precision_frontend_are_stored_as_float32():
     features, _ = load_features([_tone("a", 1.0)], _Shaped(lambda b: (b.shape[0], 4, 3), torch.float64),
                                 cache=ArrayCache(None), cache_songs=False, batch_size=1)
     assert features[0].dtype == torch.float32 and features[0].shape == (4, 3)
+
+
+def test_a_second_load_reads_the_features_from_the_cache_without_loading_the_track(mel, tmp_path):
+    cache = ArrayCache(tmp_path)
+    first, _ = load_features([_tone("a", 2.0)], mel, cache=cache, cache_songs=False, batch_size=1)
+
+    def refuse(sample_rate):
+        raise AssertionError("the track was loaded although its features are cached")
+
+    again, songs = load_features([TrackRef("a", {"source": "tones", "id": "a"}, refuse)], mel, cache=cache,
+                                 cache_songs=False, batch_size=1)
+    torch.testing.assert_close(again[0], first[0], rtol=0, atol=0)
+    assert songs[0].n_samples == 2 * SR
+
+
+def test_a_track_with_empty_audio_is_refused_and_one_sample_is_not_called_empty(mel):
+    with pytest.raises(ValueError, match=r"^track 'silent' has no audio \(0 samples\)$"):
+        load_features([_tone("silent", 0.0)], mel, cache=ArrayCache(None), cache_songs=False, batch_size=1)
+    # one sample is audio (too short for this frontend, which then says so)
+    with pytest.raises(ValueError, match=r"^track 'one': waveform is too short: 1 samples"):
+        load_features([_tone("one", 1 / SR)], mel, cache=ArrayCache(None), cache_songs=False, batch_size=1)
+
+
+class _Recording(_Shaped):
+    """A stand-in frontend that records the batch sizes it is given."""
+
+    def __init__(self):
+        super().__init__(lambda b: (b.shape[0], 4, 3))
+        self.batches = []
+
+    def forward(self, batch):
+        self.batches.append(batch.shape[0])
+        return super().forward(batch)
+
+
+def test_songs_are_loaded_and_batched_batch_size_at_a_time():
+    frontend = _Recording()
+    tracks = [_tone(f"t{i}", 1.0, hz=200.0 + i) for i in range(5)]
+    load_features(tracks, frontend, cache=ArrayCache(None), cache_songs=False, batch_size=2)
+    assert frontend.batches == [2, 2, 1]
+
+
+def test_the_progress_bar_is_off_by_default_and_counts_the_songs_to_compute(mel, tmp_path, capsys):
+    cache = ArrayCache(tmp_path)
+    load_features([_tone("a", 1.0)], mel, cache=cache, cache_songs=False, batch_size=1)
+    assert capsys.readouterr().err == ""
+    load_features([_tone("a", 1.0), _tone("b", 1.0, hz=330.0)], mel, cache=cache, cache_songs=False, batch_size=1,
+                  progress=True)
+    err = capsys.readouterr().err
+    assert err.startswith("\rfeatures:") and "1/1" in err and "/2" not in err  # 'a' is cached: one to compute
+    load_features([_tone("b", 1.0, hz=330.0)], mel, cache=cache, cache_songs=False, batch_size=1, progress=True,
+                  desc="valid")
+    assert capsys.readouterr().err == ""  # nothing to compute: no bar
+
+
+def test_an_unwritable_cache_folder_warns_once_naming_it_and_the_reason(tmp_path, monkeypatch):
+    import errno
+
+    from mirbook.data import cache as cache_module
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache_module, "write_atomically", full)
+    cache = ArrayCache(tmp_path / "full")
+    with pytest.warns(RuntimeWarning) as caught:
+        assert cache.save("k1", {"x": np.zeros(2)}) is None
+    assert str(caught[0].message) == (f"cannot write to the cache folder {str(tmp_path / 'full')!r} "
+                                      "(No space left on device); computing without caching")
+    assert caught[0].filename == __file__  # points at the caller of save
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cache.save("k2", {"x": np.zeros(2)}) is None  # once per folder
