@@ -200,3 +200,13 @@ def test_an_unwritable_cache_folder_warns_once_naming_it_and_the_reason(tmp_path
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert cache.save("k2", {"x": np.zeros(2)}) is None  # once per folder
+
+
+def test_a_cache_configuration_is_hashed_with_paths_as_their_text_and_refused_when_not_json():
+    from pathlib import Path
+
+    from mirbook.data.cache import content_hash
+
+    assert content_hash({"audio": Path("/data/a.wav")}) == content_hash({"audio": "/data/a.wav"})
+    with pytest.raises(ValueError, match=r"^cache configuration must be JSON-serialisable; got \{\(1, 2\): 3\}$"):
+        content_hash({(1, 2): 3})

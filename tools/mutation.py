@@ -223,6 +223,8 @@ def write_report(modules: dict, commits: dict[str, str]) -> None:
             bar = "pass" if m["score"] is not None and m["score"] >= BAR else "**below**"
             if bar != "pass" and after is not None and after >= BAR:
                 bar = "pass with the added tests (computed; re-measure)"
+            if m["not_checked"]:
+                bar = f"open: {m['not_checked']} of its mutants not run"
         out.append(f"| {name} | {m['mutants']} | {m['killed']} | {m['survived']} | {m['timeout']} | "
                    f"{m['no_tests']} | {m['not_checked']} | {score} | {f'{after:.1%}' if after else '-'} | "
                    f"{bar} | {m['commit'][:12]} |")
