@@ -14,7 +14,7 @@ from mirbook.records import (chapter_fingerprint, cpu_model, missing_provenance,
                              state_sha256)
 from mirbook.representations import REPRESENTATION_VERSION
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import model_comparison as mc  # noqa: E402
 
 
