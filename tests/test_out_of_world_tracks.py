@@ -72,6 +72,8 @@ def test_each_kind_of_arrangement_gives_each_part_an_instrument_of_its_role():
             assert programs[1] in ACCOMPANIMENT and programs[2] in ACCOMPANIMENT and programs[3] in BASS
     tempos = {arrangement("any/piece.mxl", i, 4, seed=3)["tempo"] for i in range(9)}
     assert len(tempos) == 9  # each song draws its own tempo
+    # deterministic in (piece, index, seed): another piece in the same place is arranged afresh
+    assert len({arrangement(f"any/piece{j}.mxl", 1, 4, seed=3)["tempo"] for j in range(5)}) == 5
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ def test_tracks_are_the_first_pieces_each_named_and_identified_by_what_makes_its
     assert [t.track_id for t in tracks] == ["out_of_world-monteverdi/a.mxl", "out_of_world-haydn/h.mxl"]
     assert tracks[1].identity == {"source": "out_of_world", "version": OUT_OF_WORLD_VERSION,
                                   "piece": "haydn/h.mxl", "index": 1, "seed": 5, "duration": 12.0}
-    assert len(OutOfWorld().tracks("valid")) == 6
+    assert len(OutOfWorld().tracks("valid")) == len(OutOfWorld().tracks("valid", n_songs=6)) == 6
     with pytest.raises(ValueError, match=r"^the out-of-world valid split has 6 pieces; asked for 7$"):
         OutOfWorld().tracks("valid", n_songs=7)
     with pytest.raises(ValueError, match="n_songs must be a positive int; got 0"):
