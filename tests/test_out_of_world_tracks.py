@@ -48,6 +48,8 @@ def test_a_song_cut_short_keeps_only_what_starts_before_its_end():
     assert song.voicing.tolist() == [[0.0, 1.0]]
     intervals, labels = song.chords
     assert np.allclose(intervals, [[0.0, 1.0], [1.0, 1.2]]) and labels == ["C:maj", "F:maj"]  # no 'N': no time left
+    at_the_end = _render("sung top part", PROGRAMS, duration=1.5)  # the top part's last note starts at 1.5 s
+    assert at_the_end.voicing.tolist() == [[0.0, 1.0]]
 
 
 def test_an_instrumental_top_part_is_the_lead_and_a_choir_sings_every_part():
@@ -56,6 +58,8 @@ def test_an_instrumental_top_part_is_the_lead_and_a_choir_sings_every_part():
     assert not instrumental.stems["vocals"].any() and instrumental.stems["accompaniment"].any()
     choir = _render("choir", {0: "choir aahs", 1: "choir aahs", 2: "voice oohs"}, duration=10.0)
     assert choir.voicing.tolist() == [[0.0, 2.0]] and choir.lead.shape == (0, 2)
+    for song in (instrumental, choir):  # a silent stem is float32 like the rest: the audio stays float32
+        assert song.audio.dtype == np.float32 and {s.dtype for s in song.stems.values()} == {np.dtype(np.float32)}
     assert not choir.stems["accompaniment"].any() and choir.stems["vocals"].any()
 
 
