@@ -52,7 +52,9 @@ BAR_MODULES = ("mirbook.evaluate", "mirbook.train", "mirbook.vocab", "mirbook.pr
                "mirbook.representations")
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout",
-          -11: "segfault", -9: "segfault", 37: "type check", None: "not checked"}
+          -11: "crash", -9: "crash", -6: "crash", 37: "type check", None: "not checked"}
+# A crash (the test process killed by SIGSEGV, SIGKILL or SIGABRT, e.g. a native loop reading past its
+# buffer) is a failed test run: the mutant is detected.
 
 
 def mutmut_exe() -> str:
@@ -142,12 +144,12 @@ def collect() -> dict:
                 diff = get_diff_for_mutant(name, path=source)
                 survivors.append({"mutant": name, "function": function_of(name), "status": status,
                                   "change": changed_lines(diff), "diff": diff})
-        detected = counts["killed"] + counts["timeout"] + counts["segfault"] + counts["type check"]
+        detected = counts["killed"] + counts["timeout"] + counts["crash"] + counts["type check"]
         judged = detected + counts["survived"] + counts["no tests"] + counts["suspicious"]
         modules[module_of(meta)] = {
             "mutants": sum(counts.values()), "killed": counts["killed"], "survived": counts["survived"],
             "timeout": counts["timeout"], "no_tests": counts["no tests"], "suspicious": counts["suspicious"],
-            "segfault": counts["segfault"], "not_checked": counts["not checked"],
+            "crash": counts["crash"], "not_checked": counts["not checked"],
             "score": round(detected / judged, 4) if judged else None,
             "survivors": survivors,
         }
