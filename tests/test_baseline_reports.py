@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mirbook.data.baselines import (baseline_metrics, baseline_table, describe_c_choice, energy_voicing,
-                                    family_table, hardest_tags_sentence, mfcc_tag_baseline)
+                                    family_metrics, family_table, hardest_tags_sentence, mfcc_tag_baseline)
 from mirbook.data.styles import STYLE_NAMES
 
 SR = 22050
@@ -64,9 +64,9 @@ def test_the_table_has_one_row_per_method_with_its_numbers():
 
 
 def test_the_family_table_averages_each_family_per_method():
-    names = [*STYLE_NAMES, "vocal", "instrumental", "major", "minor", "slow", "medium", "fast", "piano", "drums"]
+    names = [*STYLE_NAMES, "vocal", "major", "slow", "medium", "fast", "piano", "drums"]
     per_tag = {name: 0.5 for name in names}
-    per_tag.update(piano=0.9, drums=0.7, vocal=1.0, instrumental=0.0)
+    per_tag.update(piano=0.9, drums=0.7, vocal=0.75)
     del per_tag["fast"]  # present on every test clip: no AUC
     model = {"per_tag_roc_auc": per_tag, "skipped": ["fast"]}
     baselines = _baselines()
@@ -76,7 +76,7 @@ def test_the_family_table_averages_each_family_per_method():
     assert lines[1] == "|---|---:|---:|---:|---:|"
     rows = {line.split(" (")[0].lstrip("| "): line.rsplit(") | ", 1)[1] for line in lines[2:]}
     assert rows["instruments"] == "0.800 | 0.700 | 0.500 | — |"  # CRNN (0.9 + 0.7) / 2; the others' tags
-    assert rows["vocal"] == "0.500 | — | — | — |"
+    assert rows["vocal"] == "0.750 | — | — | — |"
     assert rows["tempo"] == "0.500 | 0.300 | — | — |"
     assert family_table("CRNN", {"per_tag_roc_auc": {"piano": 0.9}}, baselines) == ""
 
@@ -169,3 +169,21 @@ def test_template_similarities_are_cosines_with_the_triads():
     middle = similarities[:, similarities.shape[1] // 2]
     assert CHORD_LABELS[int(np.argmax(middle))] == "C:maj" and middle[0] == 0.0
     assert 0.8 < middle.max() <= 1.0 + 1e-6  # a cosine: the chroma is normalised per frame
+
+
+def test_family_metrics_average_each_family_for_the_model_and_the_no_audio_scorer():
+    names = [*STYLE_NAMES, "vocal", "major", "slow", "medium", "fast", "piano", "drums"]
+    per_tag = {name: 0.5 for name in names}
+    per_tag.update(piano=0.9, drums=0.7, slow=0.8)
+    del per_tag["fast"]  # present on every test clip: no AUC
+    baselines = _baselines()
+    baselines["audio_free"]["per_tag_roc_auc"] = {"rock": 1.0, "piano": 0.6, "vocal": 1.0}
+    metrics = family_metrics({"per_tag_roc_auc": per_tag, "skipped": ["fast"]}, baselines)
+    assert metrics == pytest.approx({
+        "roc_auc_style": 0.5, "roc_auc_instruments": 0.8, "roc_auc_vocal": 0.5, "roc_auc_mode": 0.5,
+        "roc_auc_tempo": 0.65,  # (0.8 + 0.5) / 2: 'fast' has no AUC
+        "audio_free_roc_auc_style": 1.0, "audio_free_roc_auc_instruments": 0.6, "audio_free_roc_auc_vocal": 1.0})
+    assert family_metrics({"per_tag_roc_auc": {"piano": 0.9}}, baselines) == {}  # no families: a real dataset
+    del baselines["audio_free"]
+    assert set(family_metrics({"per_tag_roc_auc": per_tag, "skipped": ["fast"]}, baselines)) == {
+        f"roc_auc_{family}" for family in ("style", "instruments", "vocal", "mode", "tempo")}

@@ -41,7 +41,7 @@ __all__ = ["template_chords", "template_similarities", "template_posteriors", "e
            "LOGISTIC_C_GRID", "key_profiles", "key_correlations", "krumhansl_keys", "clip_features",
            "mfcc_statistics", "logistic_tag_scores", "mfcc_tag_baseline", "audio_free_tag_scores",
            "tagger_baselines", "key_baseline", "baseline_metrics", "baseline_table", "tag_families", "family_table",
-           "describe_c_choice", "hardest_tags_sentence"]
+           "family_means", "family_metrics", "describe_c_choice", "hardest_tags_sentence"]
 
 
 def _mono(audio, name: str) -> np.ndarray:
@@ -333,7 +333,7 @@ def tag_families(tag_names) -> dict[str, list[str]]:
     instruments are every tag of no other family). Empty for a vocabulary without the styles,
     'vocal', 'major' and the three tempo classes (real datasets). Tagger chapters."""
     names = list(tag_names)
-    families = {"style": list(STYLE_NAMES), "vocal": ["vocal", "instrumental"], "mode": ["major", "minor"],
+    families = {"style": list(STYLE_NAMES), "vocal": ["vocal"], "mode": ["major"],
                 "tempo": ["slow", "medium", "fast"]}
     if not all(t in names for tags in families.values() for t in tags):
         return {}
@@ -354,15 +354,37 @@ def family_table(model_name: str, model_result: dict, baselines: dict) -> str:
     if "audio_free" in baselines:
         methods += [("no audio: style, vocal, mode", baselines["audio_free"]["per_tag_roc_auc"]),
                     ("no audio: style", baselines["style_only"]["per_tag_roc_auc"])]
+    means = [family_means(scores, families) for _, scores in methods]
     lines = ["| tag family | " + " | ".join(name for name, _ in methods) + " |",
              "|---|" + "---:|" * len(methods)]
     for family, tags in families.items():
-        cells = []
-        for _, scores in methods:
-            values = [scores[t] for t in tags if t in scores]
-            cells.append(f"{np.mean(values):.3f}" if values else "—")
+        cells = ["—" if m[family] is None else f"{m[family]:.3f}" for m in means]
         lines.append(f"| {family} ({', '.join(tags)}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def family_means(per_tag: dict, families: dict) -> dict:
+    """The mean of ``per_tag`` values (a tag -> ROC-AUC dict) over each family's tags that have
+    one, or None where none has (tagger chapters: :func:`family_table`, :func:`family_metrics`)."""
+    means = {}
+    for family, tags in families.items():
+        values = [per_tag[t] for t in tags if t in per_tag]
+        means[family] = float(np.mean(values)) if values else None
+    return means
+
+
+def family_metrics(model_result: dict, baselines: dict) -> dict[str, float]:
+    """The tag-family entries of a tagger chapter's ``RESULTS["metrics"]``: ``roc_auc_<family>``,
+    the mean per-tag ROC-AUC of each family of :func:`tag_families` (``roc_auc_instruments``...),
+    and ``audio_free_roc_auc_<family>``, the same for the no-audio scorer P(tag | style, vocal,
+    mode) where :func:`tagger_baselines` computed it. Empty for a vocabulary without families."""
+    per_tag = model_result["per_tag_roc_auc"]
+    families = tag_families(list(per_tag) + list(model_result.get("skipped", [])))
+    scorers = [("roc_auc", per_tag)]
+    if "audio_free" in baselines:
+        scorers.append(("audio_free_roc_auc", baselines["audio_free"]["per_tag_roc_auc"]))
+    return {f"{prefix}_{family}": mean for prefix, scores in scorers
+            for family, mean in family_means(scores, families).items() if mean is not None}
 
 
 def describe_c_choice(baselines: dict) -> str:

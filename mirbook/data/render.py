@@ -16,13 +16,13 @@ from mirbook.data.leads import LEADS, LeadSynth
 from mirbook.data.mix import active_rms, add_noise, apply_eq, apply_room, room_impulse_response
 from mirbook.data.score import MIN_DURATION, Score, compose_score
 from mirbook.data.song import Song
-from mirbook.data.styles import INSTRUMENT_TAGS, STYLE_NAMES, STYLES, tempo_class
+from mirbook.data.styles import FAVOURED, INSTRUMENT_TAGS, STYLE_NAMES, STYLES, Style, tempo_class
 from mirbook.data.voice import SingingVoice
 
 __all__ = ["render_song", "GENERATOR_VERSION", "F0_HOP"]
 
 #: Bump when the generator changes what a seed renders: it is part of every cache key.
-GENERATOR_VERSION = "1.4"
+GENERATOR_VERSION = "1.5"
 
 #: Time step of the f0 annotation in seconds (mir_eval.melody's customary 10 ms).
 F0_HOP = 0.01
@@ -54,9 +54,9 @@ def render_song(seed: int, *, style: str | None = None, duration: float = 30.0, 
 
     The same arguments always give bit-identical audio and annotations. ``style`` is one of
     :data:`mirbook.data.STYLE_NAMES` or None (drawn from the seed); ``vocals`` and ``lead`` force
-    a sung melody and a non-vocal lead (the hard negative of voice detection: True picks the
-    style's lead, or name one of ``'violin'``, ``'flute'``, ``'synth_lead'``); None lets the
-    style decide. ``sevenths`` allows dominant seventh chords ('G:7').
+    a sung melody and a non-vocal lead (the hard negative of voice detection: True draws one as
+    the style would, or name one of ``'violin'``, ``'flute'``, ``'synth_lead'``); None lets the
+    style's odds decide. ``sevenths`` allows dominant seventh chords ('G:7').
     Returns a :class:`mirbook.data.Song` whose ``stems`` are the dry, level-balanced parts
     (before the room, EQ and noise) and whose annotations follow mir_eval's formats.
     """
@@ -67,13 +67,18 @@ def render_song(seed: int, *, style: str | None = None, duration: float = 30.0, 
     lead_name = None
     if lead is None:
         lead_draw = rng.random() < (style_obj.lead_probability if sung else 0.85)
-        lead_name = str(rng.choice(style_obj.leads)) if lead_draw else None
+        lead_name = _draw_lead(rng, style_obj) if lead_draw else None
     elif lead is True:
-        lead_name = str(rng.choice(style_obj.leads))
+        lead_name = _draw_lead(rng, style_obj)
     elif lead:
         lead_name = lead
     score = compose_score(rng, style_obj, float(duration), vocals=sung, lead=lead_name, sevenths=sevenths)
     return _perform(score, rng, sample_rate, seed=int(seed))
+
+
+def _draw_lead(rng: np.random.Generator, style: Style) -> str:
+    """A lead instrument: one of the style's ``leads`` with probability ``FAVOURED``, else of ``LEADS``."""
+    return str(rng.choice(style.leads if rng.random() < FAVOURED else LEADS))
 
 
 def _perform(score: Score, rng: np.random.Generator, sample_rate: int, *, seed: int) -> Song:
@@ -171,6 +176,5 @@ def _onsets(score: Score) -> np.ndarray:
 def _tags(score: Score) -> list[str]:
     instruments = {INSTRUMENT_TAGS[name] for name in score.instruments() if name in INSTRUMENT_TAGS}
     vocal = score.part("vocals") is not None
-    tags = [score.style, *sorted(instruments), "vocal" if vocal else "instrumental", score.mode,
-            tempo_class(score.tempo)]
-    return tags
+    return [score.style, *sorted(instruments), *(["vocal"] if vocal else []),
+            *(["major"] if score.mode == "major" else []), tempo_class(score.tempo)]

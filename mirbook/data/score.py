@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mirbook.data.harmony import NUMERALS, roman_numerals
-from mirbook.data.styles import Style
+from mirbook.data.styles import BASSES, COMPING, FAVOURED, Style
 from mirbook.vocab import PITCH_CLASSES
 
 __all__ = ["Note", "DrumHit", "ChordEvent", "Part", "Score", "compose_score", "harte_label", "MIN_DURATION"]
@@ -382,7 +382,8 @@ def compose_score(rng: np.random.Generator, style: Style, duration: float, *, vo
     chords = _chord_events(rng, style, harmonic_bars, beat, tonic, mode, sevenths)
     parts = _comp_parts(rng, style, chords, beat)
     bass_pattern = str(rng.choice(style.bass_patterns))
-    parts.append(Part(style.bass, "bass", _bass_notes(rng, bass_pattern, chords, beat, float(rng.uniform(0.6, 0.9)))))
+    bass = style.bass if rng.random() < FAVOURED else str(rng.choice(BASSES))
+    parts.append(Part(bass, "bass", _bass_notes(rng, bass_pattern, chords, beat, float(rng.uniform(0.6, 0.9)))))
     drums = (_drum_hits(rng, style.drum_pattern, timeline.bars, beat, _PHRASE_BARS, float(rng.uniform(0.6, 0.9)))
              if has_drums else [])
     parts += _melody_parts(rng, chords, beat, tonic, mode, vocals=vocals, lead=lead)
@@ -452,20 +453,18 @@ def _chord_events(rng: np.random.Generator, style: Style, harmonic_bars: list[tu
 
 
 def _comp_parts(rng: np.random.Generator, style: Style, chords: list[ChordEvent], beat: float) -> list[Part]:
-    """The accompaniment: a few of the style's comping instruments, the first one loudest."""
+    """The accompaniment: ``style.n_comping`` distinct instruments, the first one loudest; each
+    is drawn from the style's own ``comping`` with probability ``FAVOURED``, else from ``COMPING``."""
     parts: list[Part] = []
     n_comp = int(rng.integers(style.n_comping[0], style.n_comping[1] + 1))
-    choice = rng.permutation(len(style.comping))
     used: set[str] = set()
-    for i in choice:
-        instrument, pattern = style.comping[i]
-        if instrument in used:
-            continue
+    while len(used) < n_comp:
+        favoured = [pair for pair in style.comping if pair[0] not in used]
+        pool = favoured if favoured and rng.random() < FAVOURED else [p for p in COMPING if p[0] not in used]
+        instrument, pattern = pool[int(rng.integers(len(pool)))]
         used.add(instrument)
         velocity = float(rng.uniform(0.6, 0.9)) if len(used) == 1 else float(rng.uniform(0.35, 0.6))
         parts.append(Part(instrument, "comp", _comp_notes(rng, pattern, instrument, chords, beat, velocity)))
-        if len(used) == n_comp:
-            break
     return parts
 
 

@@ -1,27 +1,35 @@
-"""Musical styles of the embedded music world and the clip-level tag vocabulary.
+"""Musical styles of the embedded music world, its instruments and the clip-level tag vocabulary.
 
-A style chooses the tempo range, the mode's odds, the accompaniment instruments and their
-playing patterns, the bass, the drums and how likely a song is sung, so that the clip tags of
-paper Section 5.7.4-5.7.6 (auto-tagging: genre, instruments, vocal/instrumental, mood-like mode,
-tempo) are audible in a clip. Book: "The data in this book" and the three tagger chapters.
+A style chooses the tempo range, the mode's odds, the instruments it favours and their playing
+patterns, the bass lines, the drums' groove and odds, the harmonic rhythm, the room and how
+likely a song is sung. A style favours instruments without fixing them: each instrument slot of
+a song is filled from the style's own list with probability :data:`FAVOURED` and otherwise from
+the pools every style shares (:data:`COMPING`, :data:`BASSES`, ``mirbook.data.leads.LEADS``), so
+an instrument tag is never implied by the style: a tagger has to hear it. The clip tags follow
+paper Section 5.7.4-5.7.6 (auto-tagging: genre, instruments, vocal, mood-like mode, tempo); a tag
+that would be another's complement (instrumental, minor) is left out, since it only repeats that
+tag. Book: "The data in this book" and the three tagger chapters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Style", "STYLES", "STYLE_NAMES", "TAG_NAMES", "INSTRUMENT_TAGS", "tempo_class"]
+__all__ = ["Style", "STYLES", "STYLE_NAMES", "FAVOURED", "COMPING", "BASSES", "TAG_NAMES", "INSTRUMENT_TAGS",
+           "tempo_class"]
 
 
 @dataclass(frozen=True)
 class Style:
     """How songs of one style are composed and orchestrated (one entry of :data:`STYLES`).
 
-    ``comping`` lists (instrument, pattern) pairs of which a song draws ``n_comping`` distinct
-    instruments; ``bass`` the bass instrument and ``bass_patterns`` its lines; drums play with
-    ``drum_probability`` in ``drum_pattern``; a song is sung with ``vocal_probability`` and gets
-    a non-vocal lead (a hard negative for voice detection) from ``leads`` with
-    ``lead_probability``. ``reverb_range`` bounds the room's RT60 in seconds.
+    A song has ``n_comping`` distinct accompaniment instruments, each slot filled from the
+    style's ``comping`` (instrument, pattern) pairs with probability :data:`FAVOURED`, else
+    from :data:`COMPING`; its bass is ``bass`` (with :data:`FAVOURED`) or one of :data:`BASSES`,
+    playing one of ``bass_patterns``; drums play with ``drum_probability`` in
+    ``drum_pattern``; a song is sung with ``vocal_probability`` and gets a non-vocal lead (a
+    hard negative for voice detection) with ``lead_probability``, from ``leads`` (with
+    :data:`FAVOURED`) or ``mirbook.data.leads.LEADS``. ``reverb_range`` bounds the room's RT60 in seconds.
     """
 
     name: str
@@ -65,7 +73,7 @@ STYLES: dict[str, Style] = {
         n_comping=(1, 2),
         bass="bass",
         bass_patterns=("eighths", "quarters"),
-        drum_probability=1.0,
+        drum_probability=0.85,
         drum_pattern="rock",
         vocal_probability=0.8,
         leads=("violin", "synth_lead"),
@@ -81,7 +89,7 @@ STYLES: dict[str, Style] = {
         n_comping=(1, 2),
         bass="synth_bass",
         bass_patterns=("offbeat", "eighths"),
-        drum_probability=1.0,
+        drum_probability=0.85,
         drum_pattern="electronic",
         vocal_probability=0.6,
         leads=("synth_lead", "flute"),
@@ -97,8 +105,8 @@ STYLES: dict[str, Style] = {
         n_comping=(1, 2),
         bass="cello",
         bass_patterns=("whole", "half", "quarters"),
-        drum_probability=0.0,
-        drum_pattern="",
+        drum_probability=0.2,
+        drum_pattern="ballad",
         vocal_probability=0.35,
         leads=("violin", "flute"),
         lead_probability=0.7,
@@ -125,6 +133,19 @@ STYLES: dict[str, Style] = {
 
 STYLE_NAMES: tuple[str, ...] = tuple(STYLES)
 
+#: The probability that an instrument slot of a song is filled from its style's own list.
+FAVOURED = 0.5
+
+#: The accompaniment instruments and playing patterns every style shares: (instrument, pattern).
+COMPING: tuple[tuple[str, str], ...] = (
+    ("piano", "arpeggio"), ("piano", "block"), ("guitar", "strum"), ("guitar", "arpeggio"),
+    ("organ", "sustain"), ("strings", "sustain"), ("brass", "block"), ("pad", "sustain"),
+    ("synth", "stabs"), ("synth", "arpeggio"),
+)
+
+#: The bass instruments every style shares.
+BASSES: tuple[str, ...] = ("bass", "synth_bass", "cello")
+
 #: Instrument (synthesiser) name -> the tag it contributes.
 INSTRUMENT_TAGS: dict[str, str] = {
     "piano": "piano",
@@ -147,7 +168,7 @@ INSTRUMENT_TAGS: dict[str, str] = {
 TAG_NAMES: tuple[str, ...] = (
     STYLE_NAMES
     + ("piano", "guitar", "organ", "strings", "brass", "synth", "bass", "drums", "violin", "flute")
-    + ("vocal", "instrumental", "major", "minor", "slow", "medium", "fast")
+    + ("vocal", "major", "slow", "medium", "fast")
 )
 
 
