@@ -69,8 +69,8 @@ def test_splits_are_disjoint_and_deterministic(mel, cache_dir):
                           progress=False)
     assert [t.track_id for t in again.tracks] == [t.track_id for t in sets["train"].tracks]
     assert all(torch.allclose(a, b) for a, b in zip(again.features, sets["train"].features))
-    assert len({song_seed(s, split, i) for s in range(3) for split in ("train", "valid", "test") for i in range(50)}) \
-        == 3 * 3 * 50
+    assert len({song_seed(s, split, i) for s in range(3) for split in ("train", "valid", "ci", "test") for i in range(50)}) \
+        == 3 * 4 * 50
 
 
 def test_voice_excerpts_items_and_hard_negatives(mel, cache_dir):

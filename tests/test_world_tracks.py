@@ -11,11 +11,12 @@ from mirbook.data.sources import MAX_SONGS_PER_SPLIT, RenderedSource, SyntheticW
 def test_song_seeds_are_disjoint_blocks_per_world_seed_and_split():
     block = 2 ** 20  # songs per (world seed, split): the documented block size
     assert MAX_SONGS_PER_SPLIT == block
-    # (seed * 3 splits + split position) * block + index, worked out by hand
+    # (seed * 4 world splits + split position) * block + index, worked out by hand
     assert song_seed(0, "train", 0) == 0
     assert song_seed(0, "valid", 5) == block + 5
-    assert song_seed(0, "test", block - 1) == 3 * block - 1
-    assert song_seed(2, "valid", 7) == (2 * 3 + 1) * block + 7
+    assert song_seed(0, "ci", block - 1) == 3 * block - 1
+    assert song_seed(0, "test", 0) == 3 * block
+    assert song_seed(2, "valid", 7) == (2 * 4 + 1) * block + 7
 
 
 @pytest.mark.parametrize("seed", [-1, 1.0, True, "0", None])
@@ -43,7 +44,7 @@ def test_a_rendered_source_defaults_to_world_seed_0_and_30_second_songs():
 def test_a_track_s_identity_names_source_generator_seed_duration_and_options():
     world = SyntheticWorld(seed=1, duration=8)
     chords = world.tracks("valid", task="chords", n_songs=2)
-    seed = (1 * 3 + 1) * 2 ** 20 + 1  # song 1 of the valid split of world 1
+    seed = (1 * 4 + 1) * 2 ** 20 + 1  # song 1 of the valid split of world 1
     assert chords[1].track_id == f"synthetic-{seed}"
     assert chords[1].identity == {"source": "synthetic", "generator": GENERATOR_VERSION, "seed": seed,
                                   "duration": 8.0}
@@ -98,3 +99,11 @@ def test_a_rendered_source_takes_any_positive_duration_and_checks_its_seed():
 def test_a_split_outside_train_valid_test_is_refused_by_name():
     with pytest.raises(ValueError, match=r"^split must be one of .*'dev'"):
         SyntheticWorld(seed=0, duration=8).tracks("dev", n_songs=1)
+
+
+def test_only_the_synthetic_world_has_a_ci_split(tmp_path):
+    world = SyntheticWorld(seed=0, duration=5.0)
+    assert [t.track_id for t in world.tracks("ci", n_songs=2)] == [f"synthetic-{2 * 2 ** 20 + i}" for i in range(2)]
+    from mirbook.data.out_of_world import OutOfWorld
+    with pytest.raises(ValueError, match="split must be one of"):
+        OutOfWorld(seed=0, duration=5.0).tracks("ci", n_songs=1)

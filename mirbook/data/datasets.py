@@ -35,7 +35,7 @@ from mirbook.data.cache import ArrayCache, cached_song, default_cache_dir, load_
 from mirbook.data.out_of_world import OutOfWorld
 from mirbook.data.real import GTZAN, GuitarSet, Jamendo, MagnaTagATune
 from mirbook.data.song import Song
-from mirbook.data.sources import Source, SyntheticWorld, TrackRef, check_split
+from mirbook.data.sources import WORLD_SPLITS, Source, SyntheticWorld, TrackRef, check_split
 from mirbook.frames import frame_times, intervals_to_frames
 from mirbook.vocab import CHORD_CHROMA, IGNORE_CHORD, NO_KEY, check_tag_names, chord_index, key_index
 
@@ -82,7 +82,7 @@ class _SongDataset(Dataset):
 
     def __init__(self, split: str, *, n_songs: int | None, seed: int, frontend, duration: float,
                  source: str | Source, root, cache_dir, progress: bool, batch_size: int):
-        self.split = check_split(split)
+        self.split = check_split(split, WORLD_SPLITS)  # the source checks its own splits
         self.frontend = check_frontend(frontend)
         self.sample_rate = int(frontend.sample_rate)
         self.hop_length = int(frontend.hop_length)

@@ -19,10 +19,16 @@ from mirbook.data.render import GENERATOR_VERSION, render_song
 from mirbook.data.song import Song
 from mirbook.data.styles import TAG_NAMES
 
-__all__ = ["TrackRef", "Source", "RenderedSource", "SyntheticWorld", "TASKS", "SPLITS", "check_split", "song_seed",
-           "MAX_SONGS_PER_SPLIT"]
+__all__ = ["TrackRef", "Source", "RenderedSource", "SyntheticWorld", "TASKS", "SPLITS", "WORLD_SPLITS", "check_split",
+           "song_seed", "MAX_SONGS_PER_SPLIT"]
 
+#: The splits of every source: training, validation (every choice) and test (read only to report).
 SPLITS = ("train", "valid", "test")
+
+#: The synthetic world's splits: those of every source and 'ci', held-out songs that the book's
+#: tests assert the chapters' bars on, so that the world's 'test' songs are read only to report
+#: (``make comparison``).
+WORLD_SPLITS = ("train", "valid", "ci", "test")
 
 #: The task families of paper Section 5.7, one per dataset class (``mirbook.data.datasets``).
 TASKS = ("chords", "voice", "tags")
@@ -40,9 +46,9 @@ class TrackRef:
     load: Callable[[int], Song]
 
 
-def check_split(split: str) -> str:
-    """Return ``split`` if it is 'train', 'valid' or 'test', else raise ValueError."""
-    return check_choice(split, "split", SPLITS)
+def check_split(split: str, splits: tuple[str, ...] = SPLITS) -> str:
+    """Return ``split`` if it is one of ``splits`` ('train', 'valid' or 'test'), else raise ValueError."""
+    return check_choice(split, "split", splits)
 
 
 class Source:
@@ -84,14 +90,14 @@ def song_seed(seed: int, split: str, index: int) -> int:
     """The ``render_song`` seed of song ``index`` of ``split`` in the world seeded by ``seed``.
 
     Each (seed, split) owns a disjoint block of :data:`MAX_SONGS_PER_SPLIT` seeds, so the
-    train, valid and test songs can never coincide.
+    songs of the :data:`WORLD_SPLITS` can never coincide.
     """
-    check_split(split)
+    check_split(split, WORLD_SPLITS)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int; got {seed!r}")
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < MAX_SONGS_PER_SPLIT:
         raise ValueError(f"song index must be an int in [0, {MAX_SONGS_PER_SPLIT}); got {index!r}")
-    return (seed * len(SPLITS) + SPLITS.index(split)) * MAX_SONGS_PER_SPLIT + index
+    return (seed * len(WORLD_SPLITS) + WORLD_SPLITS.index(split)) * MAX_SONGS_PER_SPLIT + index
 
 
 class RenderedSource(Source):
@@ -119,7 +125,8 @@ class SyntheticWorld(RenderedSource):
     """The embedded music world: ``render_song`` songs of ``duration`` seconds, seeded by ``seed``.
 
     Every task is served; the voice task's songs all have a non-vocal lead with vibrato (violin,
-    flute or synth lead: the hard negatives) and three in four are sung. Tags:
+    flute or synth lead: the hard negatives) and three in four are sung. Splits:
+    :data:`WORLD_SPLITS` (a 'ci' split beside train, valid and test). Tags:
     :data:`mirbook.data.TAG_NAMES`. Book: "The data in this book"; every model chapter.
     """
 
@@ -133,7 +140,7 @@ class SyntheticWorld(RenderedSource):
 
     def tracks(self, split: str, *, task: str | None = None, n_songs: int | None = None) -> list[TrackRef]:
         """``n_songs`` songs of ``split`` (required: the world has as many songs as asked for)."""
-        check_split(split)
+        check_split(split, WORLD_SPLITS)
         self.check_task(task)
         if n_songs is None:
             raise ValueError("n_songs must be a positive int for the synthetic source; got None")
