@@ -1,8 +1,9 @@
-"""Compare the six reference models (paper Section 5.7): run every model chapter with 3 seeds.
+"""Compare the six reference models (paper Section 5.7): run every model chapter on the test world, 3 seeds.
 
 Each model chapter (``book/models/<key>.ipynb``) is executed as it stands, with its CPU preset and
-the book's synthetic data, once per seed: the seed is injected after the chapter's ``parameters``
-cell (as papermill does) and one cell appended at the end reads the ``RESULTS`` dict that the
+the book's synthetic data, once per seed, scoring the test world (``HELD_OUT = "test"``: the
+world's test songs and the out-of-world test pieces, which the book's own runs never read): the
+seed and ``HELD_OUT`` are injected after the chapter's ``parameters`` cell (as papermill does) and one cell appended at the end reads the ``RESULTS`` dict that the
 chapter's last cell builds before asserting its bars, with a hash of the trained model's weights,
 the torch thread count the chapter ran with and the hash of the package code its kernel imported. The chapter itself is the single
 source of the training recipe, so the comparison always measures what the reader runs.
@@ -86,12 +87,13 @@ def execute_chapter(path: Path, parameters: dict, *, timeout: int) -> dict:
 
 
 def run_chapter(name: str, seed: int, *, timeout: int) -> dict:
-    """Execute one chapter with one seed: its comparison record (RESULTS, provenance, environment)."""
+    """Execute one chapter with one seed on the test world: its comparison record (RESULTS, provenance,
+    environment)."""
     path = CHAPTERS / f"{name}.ipynb"
     if not path.exists():
         raise ValueError(f"no chapter notebook {path} for model {name!r}")
     source = {"chapter_sha256": chapter_fingerprint(path), **git_state([ROOT / "mirbook", path], root=ROOT)}
-    record = execute_chapter(path, {"SEED": seed}, timeout=timeout)
+    record = execute_chapter(path, {"SEED": seed, "HELD_OUT": "test"}, timeout=timeout)
     record.update(source, **environment())
     record["machine"]["torch_threads"] = record.pop("torch_threads")
     return record

@@ -110,3 +110,16 @@ def test_describe_key_transfer_says_whether_the_key_transfers():
     rows["valid"].update(model=0.7, margin=-0.05)
     sentence = describe_key_transfer(rows, "Conv1d").split("\n\n")[1]
     assert "does not transfer" in sentence and "-0.050" in sentence
+
+
+def test_without_the_test_pieces_the_validation_pieces_are_reported():
+    row = {"pieces": 14, "clips": 42, "model_correct": 0.5, "baseline_correct": 0.4}
+    rows = {"world": {**row, "model": 0.9, "baseline": 0.7, "margin": 0.2},
+            "valid": {**row, "model": 0.8, "baseline": 0.75, "margin": 0.05}}
+    assert key_transfer_metrics(rows) == {"out_of_world_key_weighted": 0.8, "out_of_world_baseline_key_weighted": 0.75,
+                                          "out_of_world_key_above_baseline": 0.05}
+    sentence = describe_key_transfer(rows, "Conv1d").split("\n\n")[1]
+    assert "0.800 against 0.750 on the out-of-world validation pieces (+0.050)" in sentence
+    assert "gave" not in sentence  # the validation pieces are named once
+    with pytest.raises(ValueError, match="'test' or 'valid'"):
+        key_transfer_metrics({"world": rows["world"]})

@@ -61,9 +61,9 @@ def _repository(root):
     (root / "other.txt").write_text("elsewhere\n")
     chapter = _chapter(root / "book" / "models" / "tiny.ipynb", [
         nbformat.v4.new_code_cell("import torch\ntorch.set_num_threads(3)"),
-        nbformat.v4.new_code_cell("SEED = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("SEED = 0\nHELD_OUT = 'ci'", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(TINY_MODEL + "torch.manual_seed(SEED)\nmodel = Model(2, 1)\n"
-                                  "RESULTS = {'model': 'tiny', 'seed': SEED, 'metrics': {'score': 0.5 + SEED}}")])
+                                  "RESULTS = {'model': 'tiny', 'seed': SEED, 'held_out': HELD_OUT, 'metrics': {'score': 0.5 + SEED}}")])
     _git(root, "init", "-q")
     _git(root, "add", ".")
     _git(root, "commit", "-q", "-m", "tiny")
@@ -95,6 +95,7 @@ def test_a_record_says_where_it_comes_from(tmp_path, monkeypatch):
     record = mc.run_chapter("tiny", 3, timeout=120)
     assert missing_provenance(record) == []
     assert record["seed"] == 3 and record["metrics"] == {"score": 3.5} and record["config"] == {"width": 3}
+    assert record["held_out"] == "test"  # the runner reports the test world, never the CI split
     assert record["commit"] == _git(tmp_path, "rev-parse", "HEAD") and record["dirty"] is False
     assert record["machine"]["torch_threads"] == 3  # what the chapter set (not the default), read in its kernel
     # the mirbook the kernel imported (before or after: a checkout may be edited meanwhile)
