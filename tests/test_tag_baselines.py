@@ -130,7 +130,9 @@ def test_tagger_baselines_on_a_small_world(splits):
     assert mfcc["at_edge"] == (mfcc["C"] in (min(mfcc["grid"]), max(mfcc["grid"])))
     assert mfcc["valid_roc_auc"][mfcc["grid"].index(mfcc["C"])] == max(mfcc["valid_roc_auc"])
     assert mfcc["scores"].shape == (len(splits["test"]), len(TAG_NAMES))
-    assert 0.6 < mfcc["ROC-AUC"] <= 1.0  # timbre alone tells styles and instruments apart
+    # above chance: timbre tells some styles and instruments apart even after 24 training songs (no
+    # instrument is fixed by the style, so the world's tags are harder than a style lookup)
+    assert 0.55 < mfcc["ROC-AUC"] <= 1.0
     # the no-audio scorer reads the test clips' true vocal and mode: given them, those tags rank better
     given, style = result["audio_free"]["per_tag_roc_auc"], result["style_only"]["per_tag_roc_auc"]
     assert all(given[t] > style[t] for t in ("vocal", "major") if t in given)
