@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 from mirbook.data import STYLE_NAMES, TAG_NAMES, render_song
+from mirbook.data.score import compose_score
+from mirbook.data.styles import BASSES, COMPING, FAVOURED, STYLES
 from mirbook.vocab import KEY_LABELS, chord_index
 
 DURATION = 8.0
@@ -128,3 +130,19 @@ def test_bad_parameters(kwargs, match):
     seed = kwargs.pop("seed")
     with pytest.raises(ValueError, match=match):
         render_song(seed, **kwargs)
+
+
+def test_a_style_favours_its_instruments_without_fixing_them():
+    style = STYLES["electronic"]
+    scores = [compose_score(np.random.default_rng(i), style, 8.0, vocals=False, lead=None) for i in range(600)]
+    basses = [next(p.instrument for p in s.parts if p.role == "bass") for s in scores]
+    comps = [[p.instrument for p in s.parts if p.role == "comp"] for s in scores]
+    assert set(basses) == set(BASSES)  # every bass of the shared pool occurs, not only the style's
+    # the style's bass: drawn as favoured (FAVOURED) or from the pool of 3 (one third of the rest)
+    expected = FAVOURED + (1 - FAVOURED) / len(BASSES)
+    assert abs(basses.count(style.bass) / len(basses) - expected) < 0.06
+    own = {instrument for instrument, _ in style.comping}
+    assert {i for c in comps for i in c} == {instrument for instrument, _ in COMPING}  # the whole pool
+    assert any(set(c) - own for c in comps) and any(set(c) <= own for c in comps)
+    for c in comps:  # n_comping distinct instruments
+        assert style.n_comping[0] <= len(c) <= style.n_comping[1] and len(set(c)) == len(c)
