@@ -55,7 +55,7 @@ book: env
 benchmarks: env
 	"$(PY)" benchmarks/representations.py
 
-# Runs every model chapter with seeds 0, 1 and 2 (about an hour on 2 CPU cores) and updates
+# Runs every model chapter with seeds 0 to 4 (one to two hours on 2 CPU cores) and updates
 # mirbook/results/model_comparison.json (package data), which book/models/comparison.ipynb reads.
 comparison: env
 	"$(PY)" benchmarks/model_comparison.py

@@ -1,4 +1,4 @@
-"""Compare the six reference models (paper Section 5.7): run every model chapter on the test world, 3 seeds.
+"""Compare the six reference models (paper Section 5.7): run every model chapter on the test world, 5 seeds.
 
 Each model chapter (``book/models/<key>.ipynb``) is executed as it stands, with its CPU preset and
 the book's synthetic data, once per seed, scoring the test world (``HELD_OUT = "test"``: the
@@ -16,7 +16,7 @@ and the load average. ``book/models/comparison.ipynb`` reads that file through
 ``mirbook.records``. Times are those of the machine named in each record; the machine is noisy,
 so compare models measured in the same invocation.
 
-Run: ``python benchmarks/model_comparison.py [--models conv2d_voice brnn_voice] [--seeds 0 1 2]``
+Run: ``python benchmarks/model_comparison.py [--models conv2d_voice brnn_voice] [--seeds 0 1 2 3 4]``
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def run_chapter(name: str, seed: int, *, timeout: int) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     args = parser.parse_args(argv)

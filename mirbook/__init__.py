@@ -15,8 +15,9 @@ Information Retrieval". One idea per module (the README's "Package map" lists th
     train             fit (one training loop, Section 2.2) and checkpoints: every chapter that trains
     diagnostics       gradient norms per input frame and per layer (Sections 2.2, 4.5, 5.3): "Gradients through depth and time"
     evaluate          metrics on annotations: mir_eval chords, voicing, keys; scikit-learn tag AUCs: model chapters
-    intervals         paired bootstrap and DeLong's test of two systems on shared test items: "Comparing the six models"
+    intervals         paired bootstrap (over songs, or seeds then songs) and DeLong's test of two systems on shared test items: "Comparing the six models"
     scoring           runners that drive a model over a split and call evaluate: model chapters
+    items             per-song test outputs of a chapter's run, model beside baseline, for paired intervals: model chapters, "Comparing the six models"
     predict           a trained model on your own audio in one call, mir_eval-style output: model chapters
     features          MFCC statistics for the designed pipeline of Section 2.1: "Deep learning"
     plot              the figures chapters share (histories, voicing, tags): model chapters

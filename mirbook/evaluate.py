@@ -12,6 +12,9 @@
   :func:`voicing_transfer` sets a detector's scores in its own world beside those on music the
   world did not write (the out-of-world pieces), with what transfers and what does not.
 - Key (tagger chapters): ``mir_eval.key.evaluate``'s weighted score, averaged (:func:`evaluate_keys`).
+- Per song, for paired intervals (``mirbook.intervals``; the comparison page):
+  :func:`chord_song_seconds`, :func:`voicing_song_frames` and :func:`key_song_scores` give each
+  song's share of a pooled score, so that a resample of songs recomputes it exactly.
 - Tags (tagger chapters): macro ROC-AUC and PR-AUC with scikit-learn (:func:`evaluate_tags`).
   mir_eval has no tagging metric: it scores *annotations* against references (beats, chords,
   melody, keys, segments ...), whereas auto-tagging is judged as a multi-label ranking problem,
@@ -43,9 +46,11 @@ from mirbook.vocab import CHORD_LABELS
 __all__ = [
     "decode_chords",
     "evaluate_chords",
+    "chord_song_seconds",
     "voicing_decisions",
     "voiced_intervals",
     "evaluate_voicing",
+    "voicing_song_frames",
     "FRAME_KINDS",
     "voicing_errors_by_kind",
     "choose_voicing_threshold",
@@ -56,6 +61,7 @@ __all__ = [
     "baseline_report",
     "voicing_transfer",
     "evaluate_keys",
+    "key_song_scores",
     "evaluate_tags",
 ]
 
@@ -118,36 +124,64 @@ def evaluate_chords(references: Sequence[tuple], estimates: Sequence[tuple]) -> 
     segmentation: dict[str, float] = {}
     weight = 0.0
     for i, (reference, estimate) in enumerate(zip(references, estimates)):
-        ref_int, ref_lab = _chord_annotation(reference, name=f"references[{i}]")
-        est_int, est_lab = _chord_annotation(estimate, name=f"estimates[{i}]")
-        # mir_eval cuts the estimate to the reference's span; one wholly outside would become empty
-        inside = (est_int[:, 1] > ref_int[0, 0]) & (est_int[:, 0] < ref_int[-1, 1])
-        est_int, est_lab = est_int[inside], [label for label, keep in zip(est_lab, inside) if keep]
-        if len(est_lab) == 0:
-            est_int, est_lab = np.array([[ref_int[0, 0], ref_int[-1, 1]]]), ["N"]  # what mir_eval pads with
-        try:
-            with warnings.catch_warnings():  # a song with no comparable chord warns; the sums below handle it
-                warnings.simplefilter("ignore", UserWarning)
-                scores = mir_eval.chord.evaluate(ref_int, ref_lab, est_int, est_lab)
-        except mir_eval.chord.InvalidChordException as err:
-            raise ValueError(f"song {i} has a label that is not a Harte chord label: {err}") from err
-        duration = float(ref_int[-1, 1] - ref_int[0, 0])
+        song_matched, song_comparable, scores, duration = _song_chord_sums(i, reference, estimate)
         for key in ("underseg", "overseg", "seg"):
             segmentation[key] = segmentation.get(key, 0.0) + duration * scores[key]
         weight += duration
-        # the same alignment mir_eval.chord.evaluate makes, kept as sums of seconds
-        est_int, est_lab = mir_eval.util.adjust_intervals(est_int, est_lab, ref_int.min(), ref_int.max(),
-                                                          mir_eval.chord.NO_CHORD, mir_eval.chord.NO_CHORD)
-        intervals, ref_aligned, est_aligned = mir_eval.util.merge_labeled_intervals(ref_int, ref_lab,
-                                                                                   est_int, est_lab)
-        durations = mir_eval.util.intervals_to_durations(intervals)
         for name in CHORD_COMPARISONS:
-            comparison = np.asarray(getattr(mir_eval.chord, name)(ref_aligned, est_aligned), dtype=float)
-            valid = comparison >= 0
-            matched[name] += float(np.sum(durations[valid] * comparison[valid]))
-            comparable[name] += float(np.sum(durations[valid]))
+            matched[name] += song_matched[name]
+            comparable[name] += song_comparable[name]
     result = {name: matched[name] / comparable[name] if comparable[name] > 0 else 0.0 for name in CHORD_COMPARISONS}
     return {**result, **{key: value / weight for key, value in segmentation.items()}}
+
+
+def chord_song_seconds(references: Sequence[tuple], estimates: Sequence[tuple], *,
+                       comparison: str = "majmin") -> np.ndarray:
+    """Per song ``(seconds matched, seconds comparable)`` under one ``mir_eval.chord`` comparison, ``(songs, 2)``.
+
+    The sums of the two columns over any set of songs give :func:`evaluate_chords`' WCSR of
+    that set (matched / comparable), so a bootstrap over songs recomputes the pooled score
+    exactly (``mirbook.intervals.pooled_ratio``; deep chroma chapter, comparison page).
+    """
+    if comparison not in CHORD_COMPARISONS:
+        raise ValueError(f"comparison must be one of {CHORD_COMPARISONS}; got {comparison!r}")
+    _check_lists(references, estimates, what="chord annotations")
+    rows = []
+    for i, (reference, estimate) in enumerate(zip(references, estimates)):
+        matched, comparable, _, _ = _song_chord_sums(i, reference, estimate)
+        rows.append((matched[comparison], comparable[comparison]))
+    return np.array(rows, dtype=float).reshape(-1, 2)
+
+
+def _song_chord_sums(i: int, reference, estimate) -> tuple[dict, dict, dict, float]:
+    """One song's seconds matched and comparable per comparison, mir_eval's scores and its duration."""
+    ref_int, ref_lab = _chord_annotation(reference, name=f"references[{i}]")
+    est_int, est_lab = _chord_annotation(estimate, name=f"estimates[{i}]")
+    # mir_eval cuts the estimate to the reference's span; one wholly outside would become empty
+    inside = (est_int[:, 1] > ref_int[0, 0]) & (est_int[:, 0] < ref_int[-1, 1])
+    est_int, est_lab = est_int[inside], [label for label, keep in zip(est_lab, inside) if keep]
+    if len(est_lab) == 0:
+        est_int, est_lab = np.array([[ref_int[0, 0], ref_int[-1, 1]]]), ["N"]  # what mir_eval pads with
+    try:
+        with warnings.catch_warnings():  # a song with no comparable chord warns; the sums handle it
+            warnings.simplefilter("ignore", UserWarning)
+            scores = mir_eval.chord.evaluate(ref_int, ref_lab, est_int, est_lab)
+    except mir_eval.chord.InvalidChordException as err:
+        raise ValueError(f"song {i} has a label that is not a Harte chord label: {err}") from err
+    duration = float(ref_int[-1, 1] - ref_int[0, 0])
+    # the same alignment mir_eval.chord.evaluate makes, kept as sums of seconds
+    est_int, est_lab = mir_eval.util.adjust_intervals(est_int, est_lab, ref_int.min(), ref_int.max(),
+                                                      mir_eval.chord.NO_CHORD, mir_eval.chord.NO_CHORD)
+    intervals, ref_aligned, est_aligned = mir_eval.util.merge_labeled_intervals(ref_int, ref_lab,
+                                                                               est_int, est_lab)
+    durations = mir_eval.util.intervals_to_durations(intervals)
+    matched, comparable = {}, {}
+    for name in CHORD_COMPARISONS:
+        comparison = np.asarray(getattr(mir_eval.chord, name)(ref_aligned, est_aligned), dtype=float)
+        valid = comparison >= 0
+        matched[name] = float(np.sum(durations[valid] * comparison[valid]))
+        comparable[name] = float(np.sum(durations[valid]))
+    return matched, comparable, scores, duration
 
 
 def _chord_annotation(annotation, *, name: str) -> tuple[np.ndarray, list[str]]:
@@ -195,14 +229,29 @@ def voiced_intervals(probabilities, *, threshold: float, sample_rate: int, hop_l
     return intervals[np.array(labels, dtype=bool)].reshape(-1, 2)
 
 
-def _voicing_frames(references, probabilities, *, threshold, sample_rate, hop_length, median_filter):
+def _song_voicing_frames(references, probabilities, *, threshold, sample_rate, hop_length, median_filter):
+    """Per song: reference and estimated voicing of every frame (two lists of boolean arrays)."""
     _check_lists(references, probabilities, what="voicing annotations")
     ref, est = [], []
     for i, (intervals, p) in enumerate(zip(references, probabilities)):
         intervals = check_intervals(intervals, name=f"references[{i}]")
         est.append(voicing_decisions(p, threshold=threshold, median_filter=median_filter))
         ref.append(intervals_to_frames(intervals, len(est[-1]), sample_rate=sample_rate, hop_length=hop_length))
+    return ref, est
+
+
+def _voicing_frames(references, probabilities, **settings):
+    ref, est = _song_voicing_frames(references, probabilities, **settings)
     return np.concatenate(ref), np.concatenate(est)
+
+
+def voicing_song_frames(references: Sequence, probabilities: Sequence, *, threshold: float, sample_rate: int,
+                        hop_length: int, median_filter: int = 1) -> np.ndarray:
+    """Per song ``(frames decided right, frames)``, ``(songs, 2)``: column sums over any set of songs
+    give :func:`evaluate_voicing`'s "Frame Accuracy" of that set (voice chapters, comparison page)."""
+    ref, est = _song_voicing_frames(references, probabilities, threshold=threshold, sample_rate=sample_rate,
+                                    hop_length=hop_length, median_filter=median_filter)
+    return np.array([(float((r == e).sum()), float(len(r))) for r, e in zip(ref, est)]).reshape(-1, 2)
 
 
 def evaluate_voicing(references: Sequence, probabilities: Sequence, *, threshold: float, sample_rate: int,
@@ -338,8 +387,9 @@ def voicing_baselines(valid_songs: Sequence, test_songs: Sequence, *, sample_rat
     with :func:`choose_voicing_settings`, like the networks. Returns ``(rows, choice)``: rows
     name -> :func:`evaluate_voicing` scores for "energy on the mix", "every frame voiced" and
     "no frame voiced"; ``choice`` holds the chosen "threshold", its "threshold_db" below the
-    loudest frame, "median_filter", "valid_accuracy" and "at_edge", the grids whose first or
-    last value was chosen (empty when both choices lie inside their grids).
+    loudest frame, "median_filter", "valid_accuracy", "at_edge", the grids whose first or
+    last value was chosen (empty when both choices lie inside their grids), and "song_frames",
+    the energy detector's :func:`voicing_song_frames` on the test songs.
     """
     rate = {"sample_rate": sample_rate, "hop_length": hop_length}
     candidates = np.round(np.arange(0.02, 0.99, 0.02), 2) if candidates is None else np.asarray(candidates, float)
@@ -363,7 +413,9 @@ def voicing_baselines(valid_songs: Sequence, test_songs: Sequence, *, sample_rat
                                               ("median filter", median, list(median_filters)))
                if value in (min(grid), max(grid))]
     choice = {"threshold": threshold, "threshold_db": floor_db * (1 - threshold), "median_filter": median,
-              "valid_accuracy": valid_accuracy, "at_edge": at_edge}
+              "valid_accuracy": valid_accuracy, "at_edge": at_edge,
+              "song_frames": voicing_song_frames(references, energy, threshold=threshold, median_filter=median,
+                                                 **rate)}
     return rows, choice
 
 
@@ -428,8 +480,9 @@ def voicing_transfer(model_name: str, worlds: dict[str, dict], *, sample_rate: i
 
     Returns ``(markdown, scores)``; ``scores[world]`` holds the chosen ``"threshold"`` and
     ``"median_filter"``, and for the test songs ``"network"`` (:func:`evaluate_voicing`),
-    ``"kinds"`` (error rates of :func:`voicing_errors_by_kind`) and ``"styles"`` (style -> frame
-    accuracy), the same for the validation songs under ``"valid"``. The Markdown: the chosen
+    ``"kinds"`` (error rates of :func:`voicing_errors_by_kind`), ``"styles"`` (style -> frame
+    accuracy) and ``"song_frames"`` (:func:`voicing_song_frames`), the same for the validation
+    songs under ``"valid"``. The Markdown: the chosen
     settings; a table of the network and the baselines (frame accuracy, voicing recall and false
     alarm per world); the network's error rate per frame kind (and per arrangement); a sentence
     on what transfers (a measure of :data:`TRANSFER_MEASURES` that is at most ``tolerance``
@@ -506,7 +559,7 @@ def _voicing_scores(songs: dict, decide: dict) -> dict:
         return {"network": evaluate_voicing(refs, probs, **decide),
                 "kinds": {kind: value["error_rate"] for kind, value in
                           voicing_errors_by_kind(refs, songs["leads"], probs, **decide).items()},
-                "styles": by_style}
+                "styles": by_style, "song_frames": voicing_song_frames(refs, probs, **decide)}
 
 
 def _rate(value: float) -> str:
@@ -528,6 +581,13 @@ def evaluate_keys(references: Sequence[str], estimates: Sequence[str]) -> dict[s
             totals[key] = totals.get(key, 0.0) + value
         totals["Correct"] += float(scores["Weighted Score"] == 1.0)
     return {key: value / len(references) for key, value in totals.items()}
+
+
+def key_song_scores(references: Sequence[str], estimates: Sequence[str]) -> np.ndarray:
+    """``mir_eval.key.weighted_score`` of every song, ``(songs,)``: their mean is :func:`evaluate_keys`'
+    "Weighted Score" (tagger chapters, comparison page)."""
+    _check_lists(references, estimates, what="keys")
+    return np.array([mir_eval.key.weighted_score(ref, est) for ref, est in zip(references, estimates)], dtype=float)
 
 
 def evaluate_tags(targets, scores, *, tag_names: Sequence[str] | None = None) -> dict:

@@ -12,6 +12,11 @@ comparisons; book: the comparison page's tagger budgets).
   the same items, computed from midranks as Sun & Xu (2014) do.
 - :func:`macro_delong_test`: the same for the mean ROC-AUC over tags (and over seeds' models), the
   variance summed from each item's influence on every tag's AUC.
+- :func:`seeded_paired_bootstrap`: a paired bootstrap over several runs (seeds) that each scored
+  their own test items: seeds are drawn with replacement, then items within each drawn seed, so
+  the interval holds both the spread between trained models and the spread between test songs.
+- Metrics a resample can recompute: :func:`pooled_ratio` (a score pooled over songs from each
+  song's numerator and denominator: WCSR, frame accuracy) and :func:`macro_roc_auc`.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ __all__ = [
     "delong_placements",
     "delong_test",
     "macro_delong_test",
+    "macro_roc_auc",
     "paired_bootstrap",
+    "pooled_ratio",
+    "seeded_paired_bootstrap",
 ]
 
 
@@ -77,17 +85,9 @@ def paired_bootstrap(metric: Callable[..., float], a, b, *shared, n_resamples: i
     ``paired_bootstrap(np.mean, scores_a, scores_b)``. Book: the comparison page.
     """
     confidence = _check_confidence(confidence)
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 1:
-        raise ValueError(f"n_resamples must be a positive int; got {n_resamples!r}")
-    arrays = [np.asarray(x) for x in (a, b, *shared)]
-    n = len(arrays[0]) if arrays[0].ndim else 0
-    for name, x in zip(("a", "b", *(f"shared[{i}]" for i in range(len(shared)))), arrays):
-        if x.ndim == 0 or len(x) != n:
-            raise ValueError(f"a, b and every shared array need the same number of items along their first "
-                             f"axis; a has {n}, {name} has {len(x) if x.ndim else 'no axis'}")
-    if n < 2:
-        raise ValueError(f"a paired bootstrap needs at least 2 items; got {n}")
-    a, b, *shared = arrays
+    n_resamples = _check_resamples(n_resamples)
+    a, b, *shared = _paired_arrays(a, b, shared)
+    n = len(a)
 
     def difference(index):
         rest = [x[index] for x in shared]
@@ -95,12 +95,103 @@ def paired_bootstrap(metric: Callable[..., float], a, b, *shared, n_resamples: i
 
     rng = np.random.default_rng(seed)
     resampled = np.array([difference(rng.integers(0, n, size=n)) for _ in range(n_resamples)])
+    return _resampled_interval(resampled, difference(np.arange(n)), confidence)
+
+
+def _resampled_interval(resampled: np.ndarray, difference: float, confidence: float) -> BootstrapInterval:
     tail = (1 - confidence) / 2
     low, high = np.quantile(resampled, [tail, 1 - tail])
     p = min(1.0, 2 * min(np.mean(resampled <= 0), np.mean(resampled >= 0)))
-    return BootstrapInterval(difference(np.arange(n)), float(low), float(high),
-                             float(resampled.std(ddof=1)) if n_resamples > 1 else 0.0, float(p),
-                             confidence, n_resamples)
+    return BootstrapInterval(float(difference), float(low), float(high),
+                             float(resampled.std(ddof=1)) if len(resampled) > 1 else 0.0, float(p),
+                             confidence, len(resampled))
+
+
+def _check_resamples(n_resamples) -> int:
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive int; got {n_resamples!r}")
+    return n_resamples
+
+
+def _paired_arrays(a, b, shared, where: str = "") -> list[np.ndarray]:
+    arrays = [np.asarray(x) for x in (a, b, *shared)]
+    n = len(arrays[0]) if arrays[0].ndim else 0
+    for name, x in zip(("a", "b", *(f"shared[{i}]" for i in range(len(shared)))), arrays):
+        if x.ndim == 0 or len(x) != n:
+            raise ValueError(f"{where}a, b and every shared array need the same number of items along their "
+                             f"first axis; a has {n}, {name} has {len(x) if x.ndim else 'no axis'}")
+    if n < 2:
+        raise ValueError(f"{where}a paired bootstrap needs at least 2 items; got {n}")
+    return arrays
+
+
+def seeded_paired_bootstrap(metric: Callable[..., float], runs, *, n_resamples: int = 2000,
+                            confidence: float = 0.95, seed: int = 0) -> BootstrapInterval:
+    """Bootstrap of the mean over runs of ``metric(a, *shared) - metric(b, *shared)``, runs then items.
+
+    ``runs``: one ``(a, b, *shared)`` tuple per run (a training seed), laid out as for
+    :func:`paired_bootstrap`; runs may hold different items (each seed draws its own test songs)
+    and different numbers of them. Each resample draws as many runs as there are with replacement,
+    then, within each drawn run, its items with replacement (the same indices for ``a``, ``b``
+    and ``shared``), and averages the runs' differences: a two-stage bootstrap (Davison &
+    Hinkley 1997, Section 3.8), so the interval counts the spread between trained models as well
+    as between test songs. ``difference``: the mean of the runs' differences on all their items.
+    Book: the comparison page.
+    """
+    confidence = _check_confidence(confidence)
+    n_resamples = _check_resamples(n_resamples)
+    runs = [_paired_arrays(r[0], r[1], r[2:], where=f"run {i}: ") for i, r in enumerate(runs)]
+    if not runs:
+        raise ValueError("runs is empty: give one (a, b, *shared) tuple per seed")
+
+    def difference(run, index):
+        a, b, *shared = run
+        rest = [x[index] for x in shared]
+        return float(metric(a[index], *rest)) - float(metric(b[index], *rest))
+
+    rng = np.random.default_rng(seed)
+    resampled = np.empty(n_resamples)
+    for k in range(n_resamples):
+        drawn = rng.integers(0, len(runs), size=len(runs))
+        resampled[k] = np.mean([difference(runs[r], rng.integers(0, len(runs[r][0]), size=len(runs[r][0])))
+                                for r in drawn])
+    full = np.mean([difference(run, np.arange(len(run[0]))) for run in runs])
+    return _resampled_interval(resampled, full, confidence)
+
+
+def pooled_ratio(parts) -> float:
+    """``sum(numerators) / sum(denominators)`` of ``(items, 2)`` rows, e.g. seconds matched and
+    comparable per song (``mirbook.evaluate.chord_song_seconds``) or frames right and frames
+    (``voicing_song_frames``): the pooled score of those items."""
+    parts = np.asarray(parts, dtype=float)
+    if parts.ndim != 2 or parts.shape[1] != 2:
+        raise ValueError(f"parts must be (items, 2) rows of (numerator, denominator); got shape {parts.shape}")
+    total = parts[:, 1].sum()
+    if total <= 0:
+        raise ValueError("the denominators sum to zero: no item has anything to score")
+    return float(parts[:, 0].sum() / total)
+
+
+def macro_roc_auc(scores, targets) -> float:
+    """Mean ROC-AUC over the tags (columns) that have both classes among the items (rows).
+
+    The AUC of each tag is the Mann-Whitney statistic from midranks, equal to scikit-learn's
+    ``roc_auc_score`` (ties count one half); tags with one class only are left out, as
+    ``mirbook.evaluate.evaluate_tags`` leaves them out, so any resample of clips has a value.
+    """
+    scores, targets = np.asarray(scores, dtype=float), np.asarray(targets)
+    if scores.ndim != 2 or scores.shape != targets.shape:
+        raise ValueError(f"scores and targets must both be (items, tags); got {scores.shape} and {targets.shape}")
+    positive = targets.astype(bool)
+    m = positive.sum(axis=0)
+    n = len(positive) - m
+    kept = (m > 0) & (n > 0)
+    if not kept.any():
+        raise ValueError("no tag has both positive and negative items; the macro ROC-AUC is undefined")
+    ranks = rankdata(scores[:, kept], axis=0)
+    m, n = m[kept], n[kept]
+    auc = ((ranks * positive[:, kept]).sum(axis=0) - m * (m + 1) / 2) / (m * n)
+    return float(auc.mean())
 
 
 def _check_labels_and_scores(labels, scores: dict) -> np.ndarray:

@@ -1,11 +1,12 @@
 """A trained model on a ``mirbook.data`` split, scored in one call (Section 5.7's six models).
 
 The runners here drive a model over every song or clip of a split, in evaluation mode, and hand
-its outputs to the metrics of ``mirbook.evaluate``: :func:`score_chord_model` (deep chroma
-chapter), :func:`voice_probabilities` and :func:`score_voice_model` (voice chapters),
-:func:`score_tagger` (tagger chapters). :func:`choose_template_settings` tunes the template-chord
-baseline for itself on validation songs, and :func:`grid_edge` says whether a choice sits at the
-edge of its grid (deep chroma chapter).
+its outputs to the metrics of ``mirbook.evaluate``: :func:`chord_model_estimates` and
+:func:`score_chord_model` (deep chroma chapter), :func:`voice_probabilities` and
+:func:`score_voice_model` (voice chapters), :func:`score_tagger`, :func:`key_transfer` and
+:func:`tagger_metrics` (tagger chapters). :func:`choose_template_settings` tunes the
+template-chord baseline for itself on validation songs, and :func:`grid_edge` says whether a
+choice sits at the edge of its grid (deep chroma chapter).
 """
 
 from __future__ import annotations
@@ -23,16 +24,19 @@ from mirbook.evaluate import (
     evaluate_keys,
     evaluate_tags,
     evaluate_voicing,
+    key_song_scores,
 )
-from mirbook.data.baselines import key_baseline, template_posteriors, template_similarities
+from mirbook.data.baselines import (baseline_metrics, family_metrics, key_baseline, template_posteriors,
+                                    template_similarities)
 from mirbook.data.datasets import TaggedClips
 from mirbook.data.out_of_world import COLLECTIONS
 from mirbook.runtime import evaluation_mode
 from mirbook.vocab import KEY_LABELS, NO_KEY
 
-__all__ = ["score_chord_model", "voice_probabilities", "score_voice_model", "score_tagger",
+__all__ = ["chord_model_estimates", "score_chord_model", "voice_probabilities", "score_voice_model", "score_tagger",
            "OUT_OF_WORLD_SECONDS", "out_of_world_key_clips", "key_transfer", "describe_key_transfer",
-           "key_transfer_metrics", "choose_template_settings", "grid_edge"]
+           "key_transfer_metrics", "reported_key_row", "TAGGER_BARS", "tagger_metrics",
+           "choose_template_settings", "grid_edge"]
 
 
 def _song_items(dataset, *, what: str) -> list:
@@ -44,20 +48,26 @@ def _song_items(dataset, *, what: str) -> list:
     return items
 
 
-def score_chord_model(model, dataset, *, smooth: int = 1) -> dict[str, float]:
-    """Run a chord model over every song of a ``ChordFrames`` split and score it (deep chroma chapter).
+def chord_model_estimates(model, dataset, *, smooth: int = 1) -> tuple[list, list]:
+    """``(references, estimates)``: every song's reference chords and a chord model's decoded chords,
+    ``(intervals, labels)`` pairs, over a ``ChordFrames`` split (deep chroma chapter).
 
     Each song's features go through ``model.predict_frames`` in one call; the posteriors are
-    decoded with ``mirbook.evaluate.decode_chords`` and compared with the song's reference chords
-    by ``mirbook.evaluate.evaluate_chords`` (duration-weighted WCSR: "majmin", "root", ...).
+    decoded with ``mirbook.evaluate.decode_chords`` (``smooth`` frames).
     """
     references, estimates = [], []
-    for item in _song_items(dataset, what="score_chord_model"):
+    for item in _song_items(dataset, what="chord_model_estimates"):
         _, posteriors = model.predict_frames(item.features[None])
         estimates.append(decode_chords(posteriors[0], sample_rate=model.sample_rate, hop_length=model.hop_length,
                                        smooth=smooth))
         references.append(item.song.chords)
-    return evaluate_chords(references, estimates)
+    return references, estimates
+
+
+def score_chord_model(model, dataset, *, smooth: int = 1) -> dict[str, float]:
+    """:func:`chord_model_estimates` scored by ``mirbook.evaluate.evaluate_chords`` (duration-weighted
+    WCSR: "majmin", "root", ...; deep chroma chapter)."""
+    return evaluate_chords(*chord_model_estimates(model, dataset, smooth=smooth))
 
 
 def voice_probabilities(model, dataset) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -97,6 +107,9 @@ def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
     clips whose key is exactly right). Clips without a key annotation (real tagging datasets)
     are left out of the key scores; when no clip has one there are none. A dataset without tags
     (``n_tags == 0``: the out-of-world pieces, which have a key only) gets the key scores alone.
+    The outputs behind the scores come with them, for paired intervals: "scores" and "targets"
+    (clips, tags) arrays, and for the clips with a key "key_scores" (each one's weighted score)
+    and "key_songs" (the song each is cut from).
     """
     if len(dataset) == 0:
         raise ValueError("score_tagger: the dataset has no clips")
@@ -114,11 +127,17 @@ def score_tagger(model, dataset, *, batch_size: int = 64) -> dict:
     known = keys != NO_KEY
     if targets.shape[1] == 0 and not known.any():
         raise ValueError("score_tagger: the dataset has neither tags nor a key annotation to score")
-    result = {} if targets.shape[1] == 0 else evaluate_tags(targets, torch.cat(scores), tag_names=tag_names)
+    scores = torch.cat(scores)
+    result = {} if targets.shape[1] == 0 else {
+        **evaluate_tags(targets, scores, tag_names=tag_names), "scores": scores.numpy(), "targets": targets.numpy()}
     if known.any():
-        key_scores = evaluate_keys([KEY_LABELS[k] for k in keys[known].tolist()],
-                                   [KEY_LABELS[k] for k in key_estimates[known].tolist()])
+        references = [KEY_LABELS[k] for k in keys[known].tolist()]
+        estimates = [KEY_LABELS[k] for k in key_estimates[known].tolist()]
+        key_scores = evaluate_keys(references, estimates)
         result.update({f"Key {name}": value for name, value in key_scores.items()})
+        songs = getattr(dataset, "clip_songs", range(len(dataset)))
+        result.update(key_scores=key_song_scores(references, estimates),
+                      key_songs=np.asarray(songs)[known.numpy()])
     return result
 
 
@@ -151,7 +170,9 @@ def key_transfer(model, world, out_of_world: dict, *, cache_dir=None) -> dict[st
     scores the model's estimates and ``mirbook.data.baselines.key_baseline`` the profiles' on the
     clips' mean chroma (paper Section 5.7.2; ``mir_eval.key``). Returns ``{"world": row, split:
     row, ...}``, each row ``{"pieces", "clips", "model", "baseline", "margin", "model_correct",
-    "baseline_correct"}``: weighted scores, margin = model - baseline, and exact-key fractions.
+    "baseline_correct"}``: weighted scores, margin = model - baseline, and exact-key fractions;
+    and ``"model_songs"``, ``"baseline_songs"``: each song's weighted score averaged over its
+    clips, for intervals that resample songs, not their correlated clips.
     """
     rows = {}
     for name, clips in {"world": world, **out_of_world}.items():
@@ -163,8 +184,17 @@ def key_transfer(model, world, out_of_world: dict, *, cache_dir=None) -> dict[st
                       "clips": len(baseline["estimates"]),
                       "model": float(scores["Key Weighted Score"]), "baseline": float(baseline["Weighted Score"]),
                       "margin": float(scores["Key Weighted Score"] - baseline["Weighted Score"]),
-                      "model_correct": float(scores["Key Correct"]), "baseline_correct": float(baseline["Correct"])}
+                      "model_correct": float(scores["Key Correct"]), "baseline_correct": float(baseline["Correct"]),
+                      "model_songs": _song_means(scores["key_scores"], scores["key_songs"]),
+                      "baseline_songs": _song_means(baseline["scores"], scores["key_songs"])}
     return rows
+
+
+def _song_means(values, songs) -> np.ndarray:
+    """The mean of ``values`` over the clips of each song, songs in order of first appearance."""
+    values, songs = np.asarray(values, dtype=float), np.asarray(songs)
+    order = list(dict.fromkeys(songs.tolist()))
+    return np.array([values[songs == song].mean() for song in order])
 
 
 def _pieces(split: str) -> str:
@@ -222,14 +252,52 @@ def _held_out(rows: dict[str, dict]) -> str:
     raise ValueError(f"key_transfer rows need an out-of-world 'test' or 'valid' row; got {sorted(rows)}")
 
 
+def reported_key_row(rows: dict[str, dict]) -> dict:
+    """The out-of-world row of :func:`key_transfer` that a tagger chapter reports: the test pieces' when
+    they were scored (the test world), otherwise the validation pieces' (the CI split's runs)."""
+    return rows[_held_out(rows)]
+
+
 def key_transfer_metrics(rows: dict[str, dict]) -> dict[str, float]:
-    """The out-of-world row a tagger chapter reports, of :func:`key_transfer`, as its ``RESULTS["metrics"]``
-    entries: ``out_of_world_key_weighted``, ``out_of_world_baseline_key_weighted`` and
-    ``out_of_world_key_above_baseline`` (model minus profiles). The row is the test pieces' when
-    they were scored (the test world) and otherwise the validation pieces' (the CI split's runs)."""
-    row = rows[_held_out(rows)]
+    """:func:`reported_key_row` as a tagger chapter's ``RESULTS["metrics"]`` entries:
+    ``out_of_world_key_weighted``, ``out_of_world_baseline_key_weighted`` and
+    ``out_of_world_key_above_baseline`` (model minus profiles)."""
+    row = reported_key_row(rows)
     return {"out_of_world_key_weighted": row["model"], "out_of_world_baseline_key_weighted": row["baseline"],
             "out_of_world_key_above_baseline": row["margin"]}
+
+
+#: A tagger chapter's bars on the synthetic world: each a margin over a baseline on the same clips.
+TAGGER_BARS = {"roc_auc_above_audio_free": 0.0, "instruments_above_audio_free": 0.05,
+               "key_above_baseline": 0.0, "out_of_world_key_above_baseline": 0.0}
+
+
+def tagger_metrics(tags_result: dict, baselines: dict, key_worlds: dict | None = None) -> dict[str, float]:
+    """A tagger chapter's ``RESULTS["metrics"]`` (paper Section 5.7.2; the three tagger chapters).
+
+    ``tags_result``: :func:`score_tagger` on the held-out clips; ``baselines``:
+    ``mirbook.data.baselines.tagger_baselines`` on the same clips; ``key_worlds``:
+    :func:`key_transfer` (None: a dataset without keys). Macro ROC-AUC and PR-AUC, the key's
+    weighted score and accuracy, the out-of-world key (:func:`key_transfer_metrics`), the
+    baselines' scores and the per-family ROC-AUCs; where the no-audio scorer exists (the synthetic
+    world), the margins of :data:`TAGGER_BARS`: macro and instrument-family ROC-AUC over the
+    no-audio scorer, and the key over the Krumhansl-Kessler profiles in the world and out of it.
+    """
+    metrics = {"roc_auc_macro": float(tags_result["ROC-AUC"]), "pr_auc_macro": float(tags_result["PR-AUC"])}
+    if "Key Weighted Score" in tags_result:  # real tagging datasets have no key annotation
+        metrics.update(key_weighted=float(tags_result["Key Weighted Score"]),
+                       key_accuracy=float(tags_result["Key Correct"]))
+    if key_worlds:
+        metrics.update(key_transfer_metrics(key_worlds))
+    metrics.update(baseline_metrics(baselines))  # MFCC + LR, no-audio tag scores, Krumhansl-Kessler key
+    metrics.update(family_metrics(tags_result, baselines))  # mean ROC-AUC per tag family, model and no-audio
+    if "audio_free_roc_auc_macro" in metrics:  # the synthetic world: the no-audio scorer exists
+        metrics.update(
+            roc_auc_above_audio_free=metrics["roc_auc_macro"] - metrics["audio_free_roc_auc_macro"],
+            instruments_above_audio_free=(metrics["roc_auc_instruments"]
+                                          - metrics["audio_free_roc_auc_instruments"]),
+            key_above_baseline=metrics["key_weighted"] - metrics["baseline_key_weighted"])
+    return metrics
 
 
 def choose_template_settings(songs: Sequence, *, hop_length: int = 2048,

@@ -77,7 +77,13 @@ def test_score_tagger_scores_the_key_alone_on_clips_without_tags():
     expected = evaluate_keys([KEY_LABELS[k] for k in clips.keys[1:].tolist()],
                              [KEY_LABELS[k] for k in estimates[1:].tolist()])
     result = score_tagger(model, clips, batch_size=4)
-    assert set(result) == {"Key Weighted Score", "Key Correct"}
+    assert set(result) == {"Key Weighted Score", "Key Correct", "key_scores", "key_songs"}
+    # one weighted score per clip with a key (clip 0 has none), each mir_eval's for that clip alone
+    assert result["key_songs"].tolist() == list(range(1, len(clips)))
+    assert result["key_scores"].tolist() == pytest.approx(
+        [evaluate_keys([KEY_LABELS[int(r)]], [KEY_LABELS[int(e)]])["Weighted Score"]
+         for r, e in zip(clips.keys[1:], estimates[1:])])
+    assert result["key_scores"][:2].tolist() == [1.0, 1.0]
     assert result["Key Weighted Score"] == pytest.approx(expected["Weighted Score"])
     assert result["Key Correct"] == pytest.approx((estimates[1:] == clips.keys[1:]).float().mean().item())
     clips.keys[:] = NO_KEY

@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from mirbook.checks import as_waveform_batch, check_frontend, check_sample_rate
 from mirbook.data.cache import ArrayCache, default_cache_dir, load_features
 from mirbook.data.styles import STYLE_NAMES
-from mirbook.evaluate import decode_chords, evaluate_keys, evaluate_tags
+from mirbook.evaluate import decode_chords, evaluate_keys, evaluate_tags, key_song_scores
 from mirbook.features import MFCC, frame_statistics
 from mirbook.frames import merge_frame_labels
 from mirbook.representations import Chroma, Frontend, LogCompression, MelSpectrogram
@@ -282,7 +282,7 @@ def tagger_baselines(train, valid, test, *, cache_dir=None) -> dict:
 def key_baseline(clips, *, cache_dir=None) -> dict | None:
     """:func:`krumhansl_keys` on the mean ``mirbook.representations.Chroma`` of each clip of a
     ``TaggedClips`` split that has a key annotation, scored by ``evaluate_keys``: ``{"estimates",
-    "Weighted Score", "Correct", ...}``, or None when no clip has a key (tagger chapters, in the
+    "scores", "Weighted Score", "Correct", ...}`` ("scores": each clip's weighted score), or None when no clip has a key (tagger chapters, in the
     world and on the out-of-world pieces)."""
     keys = np.array([int(clips[i][2]) for i in range(len(clips))])
     known = keys != NO_KEY
@@ -291,7 +291,9 @@ def key_baseline(clips, *, cache_dir=None) -> dict | None:
     chroma = clip_features(clips, Chroma(sample_rate=clips.sample_rate, hop_length=clips.hop_length),
                            cache_dir=cache_dir).mean(dim=2).numpy()
     estimates = krumhansl_keys(chroma[known])
-    return {"estimates": estimates, **evaluate_keys([KEY_LABELS[k] for k in keys[known]], estimates)}
+    references = [KEY_LABELS[k] for k in keys[known]]
+    return {"estimates": estimates, "scores": key_song_scores(references, estimates),
+            **evaluate_keys(references, estimates)}
 
 
 def baseline_metrics(baselines: dict) -> dict[str, float]:

@@ -305,6 +305,11 @@ class TaggedClips(_SongDataset):
     def __len__(self) -> int:
         return len(self._index)
 
+    @property
+    def clip_songs(self) -> list[int]:
+        """The song each clip is cut from, in clip order (clips of one song are scored as one item)."""
+        return [j for j, _ in self._index]
+
     def __getitem__(self, index: int):
         j, s = self._index[index]
         return self.features[j][:, s: s + self.clip_frames], self.tags[j], self.keys[j]
