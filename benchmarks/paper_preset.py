@@ -12,8 +12,10 @@ Data: the deep chroma chapter's splits with ``PRESET = "paper"`` (seed 0: 48 syn
 training pieces, 8 + 24 validation, 16 + 40 test, 30 s each), read through the paper preset's
 frontend (44.1 kHz, 10 frames per second, 178 CQT bins from 30 Hz). The smoothing of the chord
 posteriors is chosen on validation, separately for each world, from the chapter's grid; the test
-songs are scored once. The chapter's record for seed 0 (``mirbook/results/model_comparison.json``,
-the ``cpu`` preset and recipe) is stored beside this one for the comparison page.
+songs are scored once, and each test song's seconds of chords matched and comparable are kept, so
+that the comparison page can set this preset beside the chapter's seed-0 record
+(``mirbook/results/model_comparison.json``, the ``cpu`` preset and recipe), which holds out the
+same songs, in a paired comparison.
 
 Runs on a CPU in tens of minutes (one torch thread); stage one's weights are kept in the cache
 folder, so an interrupted run restarts at stage two. Writes ``mirbook/results/paper_preset.json``.
@@ -35,9 +37,10 @@ from mirbook.data.cache import content_hash, default_cache_dir
 from mirbook.data.datasets import ChordFrames
 from mirbook.io import write_atomically
 from mirbook.models import MODELS, count_parameters
-from mirbook.records import environment, file_sha256, git_state, load_records, package_sha256
+from mirbook.evaluate import chord_song_seconds, evaluate_chords
+from mirbook.records import environment, file_sha256, git_state, package_sha256
 from mirbook.runtime import seed_everything
-from mirbook.scoring import score_chord_model
+from mirbook.scoring import chord_model_estimates, score_chord_model
 from mirbook.train import fit, load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,22 +120,17 @@ def train(model, splits: dict, recipe: dict, work: Path) -> dict:
 
 
 def score(model, splits: dict) -> dict:
-    """Per world: smoothing chosen on validation, the test scores at that smoothing."""
+    """Per world: smoothing chosen on validation, the test scores at that smoothing and the test songs'
+    majmin seconds matched and comparable (``mirbook.evaluate.chord_song_seconds``)."""
     result = {}
     for world in ("world", "real"):
         valid = {s: score_chord_model(model, splits["valid"][world], smooth=s)["majmin"] for s in SMOOTHS}
         smooth = max(valid, key=valid.get)
-        test = score_chord_model(model, splits["test"][world], smooth=smooth)
+        chords = chord_model_estimates(model, splits["test"][world], smooth=smooth)
         result[world] = {"smooth": smooth, "valid_majmin_wcsr": valid,
-                         "test": {k: float(v) for k, v in test.items()}}
+                         "test": {k: float(v) for k, v in evaluate_chords(*chords).items()},
+                         "test_song_seconds": chord_song_seconds(*chords).tolist()}
     return result
-
-
-def chapter_record() -> dict:
-    """The deep chroma chapter's seed-0 record (cpu preset and recipe) on the same songs."""
-    run = load_records()["runs"]["deep_chroma"][str(SEED)]
-    keep = ("metrics", "parameters", "train_seconds", "commit", "package_sha256", "config")
-    return {k: run[k] for k in keep if k in run}
 
 
 def main(argv=None) -> None:
@@ -159,7 +157,7 @@ def main(argv=None) -> None:
     histories = train(model, splits, recipe, work)
     scores = score(model, splits)
     record = {"model": "deep_chroma", "preset": "paper", "settings": settings, "parameters": count_parameters(model),
-              "histories": histories, "scores": scores, "chapter_seed0_cpu_preset": chapter_record(),
+              "histories": histories, "scores": scores,
               "benchmark_sha256": file_sha256(__file__), "package_sha256": package_sha256(),
               **git_state([ROOT / "mirbook", Path(__file__).resolve()], root=ROOT), **environment()}
     record["machine"]["torch_threads"] = torch.get_num_threads()
