@@ -11,7 +11,10 @@ from mirbook.intervals import (
     delong_placements,
     delong_test,
     macro_delong_test,
+    macro_roc_auc,
     paired_bootstrap,
+    pooled_ratio,
+    seeded_paired_bootstrap,
 )
 
 
@@ -221,6 +224,13 @@ def test_bootstrap_p_value_is_two_sided_share_across_zero():
     (lambda: paired_bootstrap(np.mean, [1.0, 2.0, 3.0], [1.0, 2.0]), "a has 3, b has 2"),
     (lambda: paired_bootstrap(np.mean, [1.0], [1.0]), "at least 2 items"),
     (lambda: paired_bootstrap(np.mean, [1.0, 2.0], [1.0, 2.0], n_resamples=0), "positive int"),
+    (lambda: seeded_paired_bootstrap(np.mean, []), "runs is empty"),
+    (lambda: seeded_paired_bootstrap(np.mean, [([1.0, 2.0], [1.0, 2.0]), ([1.0, 2.0], [1.0])]),
+     "run 1: a, b and every shared array"),
+    (lambda: pooled_ratio([1.0, 2.0]), "\\(items, 2\\)"),
+    (lambda: pooled_ratio([[1.0, 0.0]]), "sum to zero"),
+    (lambda: macro_roc_auc(np.ones((4, 2)), np.ones((4, 2))), "no tag has both"),
+    (lambda: macro_roc_auc(np.ones((4, 2)), np.ones((4, 3))), "both be \\(items, tags\\)"),
 ])
 def test_errors_say_what_was_expected(call, message):
     with pytest.raises(ValueError, match=message):
@@ -231,3 +241,59 @@ def test_every_ordering_of_a_tiny_example_with_ties_matches_sklearn():
     labels = np.array([1, 0, 1, 0, 1])
     for a in itertools.permutations([0.1, 0.2, 0.2, 0.4, 0.5]):
         assert delong_placements(labels, np.array(a))[0] == pytest.approx(roc_auc_score(labels, a))
+
+
+def test_macro_roc_auc_is_sklearns_mean_over_the_tags_with_both_classes():
+    rng = np.random.default_rng(12)
+    targets = (rng.random((30, 5)) < 0.4).astype(float)
+    targets[:, 4] = 1.0  # one class only: left out
+    scores = np.round(rng.random((30, 5)) + 0.4 * targets, 1)  # rounding makes ties
+    expected = np.mean([roc_auc_score(targets[:, j], scores[:, j]) for j in range(4)])
+    assert macro_roc_auc(scores, targets) == pytest.approx(expected)
+
+
+def test_pooled_ratio_sums_numerators_and_denominators():
+    assert pooled_ratio([[1.0, 4.0], [3.0, 4.0], [0.0, 2.0]]) == pytest.approx(0.4)
+
+
+def test_seeded_bootstrap_of_constant_run_differences_draws_runs_with_replacement():
+    """Two runs whose items all differ by 0.1 and by 0.3: a resample's difference is the mean over two
+    drawn runs, 0.1 (both the first), 0.2 (one of each) or 0.3, with odds 1/4, 1/2, 1/4."""
+    b = np.random.default_rng(13).normal(size=(2, 20))
+    runs = [(b[0] + 0.1, b[0]), (b[1] + 0.3, b[1])]
+    result = seeded_paired_bootstrap(np.mean, runs, n_resamples=4000, seed=0)
+    assert result.difference == pytest.approx(0.2)
+    assert (result.low, result.high) == pytest.approx((0.1, 0.3))
+    # the spread of a mean of two draws from {0.1, 0.3}: sd 0.1 / sqrt(2)
+    assert result.standard_error == pytest.approx(0.1 / np.sqrt(2), rel=0.05)
+    assert result == seeded_paired_bootstrap(np.mean, runs, n_resamples=4000, seed=0)
+
+
+def test_seeded_bootstrap_of_one_run_spreads_like_the_paired_bootstrap():
+    rng = np.random.default_rng(14)
+    difficulty = rng.normal(size=50)
+    a, b = difficulty + rng.normal(size=50), difficulty + 0.3 + rng.normal(size=50)
+    one = seeded_paired_bootstrap(np.mean, [(a, b)], n_resamples=2000, seed=1)
+    plain = paired_bootstrap(np.mean, a, b, n_resamples=2000, seed=1)
+    assert one.difference == pytest.approx(plain.difference)
+    assert one.standard_error == pytest.approx(plain.standard_error, rel=0.1)
+    assert one.standard_error == pytest.approx(np.std(a - b) / np.sqrt(50), rel=0.1)
+
+
+def test_seeded_bootstrap_resamples_items_with_their_shared_labels_within_each_run():
+    """Runs with their own items and labels (each seed draws its own test songs): the full-data value
+    is the mean of each run's own AUC difference, and a resample keeps each item with its label."""
+    rng = np.random.default_rng(15)
+    runs = []
+    for n in (30, 40):
+        labels = (rng.random(n) < 0.5).astype(int)
+        labels[:2] = (0, 1)
+        runs.append((rng.random(n) + labels, rng.random(n) + 0.5 * labels, labels))
+
+    def auc(scores, y):
+        return _rank_auc(y, scores) if 0 < y.sum() < len(y) else 0.5
+
+    result = seeded_paired_bootstrap(auc, runs, n_resamples=300, seed=2)
+    expected = np.mean([roc_auc_score(y, a) - roc_auc_score(y, b) for a, b, y in runs])
+    assert result.difference == pytest.approx(expected)
+    assert result.low < expected < result.high
