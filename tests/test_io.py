@@ -10,13 +10,14 @@ import pytest
 from mirbook.io import write_atomically, write_lab
 
 
-def test_a_new_file_honours_the_umask(tmp_path):
-    old = os.umask(0o027)
+@pytest.mark.parametrize(("umask", "mode"), [(0o027, 0o640), (0o002, 0o664)])
+def test_a_new_file_is_read_write_for_all_less_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
     try:
         path = write_atomically(tmp_path / "new.bin", b"x")
     finally:
         os.umask(old)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert stat.S_IMODE(path.stat().st_mode) == mode
 
 
 def test_a_replaced_file_keeps_its_mode(tmp_path):

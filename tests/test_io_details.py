@@ -1,9 +1,8 @@
-"""mirbook.io in detail: folders made on the way, the mode of a new file under another umask, the
-.lab writer's edges and exact messages, and the checkout mirbook runs from."""
+"""mirbook.io in detail: folders made on the way, the refusal's message, the .lab writer's edges and
+exact messages, and the checkout mirbook runs from."""
 
 import os
 import re
-import stat
 
 import numpy as np
 import pytest
@@ -14,15 +13,6 @@ from mirbook.io import checkout_dir, write_atomically, write_lab
 def test_missing_folders_are_made_on_the_way(tmp_path):
     path = write_atomically(tmp_path / "a" / "b" / "c.bin", b"data")
     assert path.read_bytes() == b"data" and os.listdir(path.parent) == ["c.bin"]
-
-
-def test_a_new_file_is_read_write_for_all_less_the_umask(tmp_path):
-    old = os.umask(0o002)
-    try:
-        path = write_atomically(tmp_path / "new.bin", b"x")
-    finally:
-        os.umask(old)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o664
 
 
 def test_a_path_that_is_not_a_regular_file_is_named_in_the_refusal(tmp_path):
